@@ -1,0 +1,303 @@
+/**
+ * Wire types for the Metacontroller v4 hook payloads (hooks version v1).
+ *
+ * Each shape is written once, as a JSON schema with TypeBox, and its TypeScript
+ * type is derived from it, so the validator the server runs and the types the
+ * hooks are written against cannot drift apart.
+ *
+ * The request schemas describe only the fields the hooks read and say nothing
+ * about the rest (`additionalProperties` stays open): Kubernetes objects carry
+ * far more than we look at (managedFields, pod specs), and validating or
+ * copying what we never read would cost time on every sync for nothing.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+const Open = { additionalProperties: true } as const;
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const GROUP = 'canary.k8shuginn.io';
+export const COMMAND_ANNOTATION = `${GROUP}/command`;
+export const DEPLOYMENT_CHILD_KEY = 'Deployment.apps/v1';
+export const POD_RELATED_KEY = 'Pod.v1';
+
+export const StringMap = Type.Record(Type.String(), Type.String());
+export type StringMap = Static<typeof StringMap>;
+
+export const OwnerReference = Type.Object(
+  {
+    apiVersion: Type.String(),
+    kind: Type.String(),
+    name: Type.String(),
+    uid: Type.String(),
+    controller: Type.Optional(Type.Boolean()),
+    blockOwnerDeletion: Type.Optional(Type.Boolean()),
+  },
+  Open,
+);
+export type OwnerReference = Static<typeof OwnerReference>;
+
+export const ObjectMeta = Type.Object(
+  {
+    name: Type.String({ minLength: 1 }),
+    namespace: Type.Optional(Type.String()),
+    uid: Type.Optional(Type.String()),
+    generation: Type.Optional(Type.Integer()),
+    resourceVersion: Type.Optional(Type.String()),
+    labels: Type.Optional(StringMap),
+    annotations: Type.Optional(StringMap),
+    ownerReferences: Type.Optional(Type.Array(OwnerReference)),
+    deletionTimestamp: Type.Optional(Type.String()),
+  },
+  Open,
+);
+export type ObjectMeta = Static<typeof ObjectMeta>;
+
+export const LabelSelectorRequirement = Type.Object(
+  {
+    key: Type.String(),
+    operator: Type.String(),
+    values: Type.Optional(Type.Array(Type.String())),
+  },
+  Open,
+);
+export type LabelSelectorRequirement = Static<typeof LabelSelectorRequirement>;
+
+export const LabelSelector = Type.Object(
+  {
+    matchLabels: Type.Optional(StringMap),
+    matchExpressions: Type.Optional(Type.Array(LabelSelectorRequirement)),
+  },
+  Open,
+);
+export type LabelSelector = Static<typeof LabelSelector>;
+
+// ---------------------------------------------------------------- the Canary
+
+export const CANARY_STATES = ['stop', 'running', 'complete', 'error'] as const;
+export const CanaryState = Type.Union(CANARY_STATES.map((s) => Type.Literal(s)));
+export type CanaryState = Static<typeof CanaryState>;
+
+/**
+ * The spec as it may arrive. Every field is optional and loosely typed here on
+ * purpose: the CRD schema is the first line of defence, but a Canary written
+ * before a schema change, or with a CRD installed without validation, must
+ * still get a status that names the wrong field rather than a 400 that leaves
+ * the user nothing to read. `hooks/spec.ts` turns this into a `CanarySpec`.
+ */
+export const RawCanarySpec = Type.Object(
+  {
+    oldDeployment: Type.Optional(Type.Unknown()),
+    newDeployment: Type.Optional(Type.Unknown()),
+    totalReplicas: Type.Optional(Type.Unknown()),
+    stepReplicas: Type.Optional(Type.Unknown()),
+    cronSchedule: Type.Optional(Type.Unknown()),
+    timeZone: Type.Optional(Type.Unknown()),
+    enableRollback: Type.Optional(Type.Unknown()),
+    progressDeadlineSeconds: Type.Optional(Type.Unknown()),
+    selector: Type.Optional(Type.Unknown()),
+  },
+  Open,
+);
+export type RawCanarySpec = Static<typeof RawCanarySpec>;
+
+export const Condition = Type.Object({
+  type: Type.String(),
+  status: Type.Union([Type.Literal('True'), Type.Literal('False'), Type.Literal('Unknown')]),
+  reason: Type.String(),
+  message: Type.String(),
+  lastTransitionTime: Type.String({ format: 'date-time' }),
+});
+export type Condition = Static<typeof Condition>;
+
+export const RollbackRecord = Type.Object({
+  time: Type.String({ format: 'date-time' }),
+  reason: Type.String(),
+  revision: Type.String(),
+});
+export type RollbackRecord = Static<typeof RollbackRecord>;
+
+/** The status the service writes: every field, every time. */
+export const CanaryStatus = Type.Object({
+  oldReplicas: Type.Integer({ minimum: 0 }),
+  newReplicas: Type.Integer({ minimum: 0 }),
+  currentStep: Type.Integer({ minimum: 0 }),
+  totalSteps: Type.Integer({ minimum: 0 }),
+  state: CanaryState,
+  message: Type.String(),
+  observedCommand: Type.String(),
+  lastStepTime: Nullable(Type.String({ format: 'date-time' })),
+  nextStepTime: Nullable(Type.String({ format: 'date-time' })),
+  rollback: Nullable(RollbackRecord),
+  conditions: Type.Array(Condition),
+});
+export type CanaryStatus = Static<typeof CanaryStatus>;
+
+/**
+ * The status as observed: whatever the last response left, plus the
+ * `observedGeneration` Metacontroller adds, or nothing at all on a new Canary.
+ * Read defensively, field by field (see `hooks/status.ts`).
+ */
+export const ObservedStatus = Type.Object({}, Open);
+export type ObservedStatus = Partial<CanaryStatus> & { observedGeneration?: number };
+
+export const Canary = Type.Object(
+  {
+    apiVersion: Type.String(),
+    kind: Type.String(),
+    metadata: ObjectMeta,
+    spec: RawCanarySpec,
+    status: Type.Optional(Nullable(ObservedStatus)),
+  },
+  Open,
+);
+export type Canary = Omit<Static<typeof Canary>, 'status'> & { status?: ObservedStatus | null };
+
+// ------------------------------------------------------------ the children
+
+export const Deployment = Type.Object(
+  {
+    apiVersion: Type.String(),
+    kind: Type.String(),
+    metadata: ObjectMeta,
+    spec: Type.Object(
+      {
+        replicas: Type.Optional(Type.Integer({ minimum: 0 })),
+        selector: Type.Optional(LabelSelector),
+        template: Type.Optional(Type.Unknown()),
+      },
+      Open,
+    ),
+    status: Type.Optional(
+      Type.Object(
+        {
+          observedGeneration: Type.Optional(Type.Integer()),
+          replicas: Type.Optional(Type.Integer()),
+          readyReplicas: Type.Optional(Type.Integer()),
+          availableReplicas: Type.Optional(Type.Integer()),
+          updatedReplicas: Type.Optional(Type.Integer()),
+        },
+        Open,
+      ),
+    ),
+  },
+  Open,
+);
+export type Deployment = Static<typeof Deployment>;
+
+export const ContainerStatus = Type.Object(
+  {
+    name: Type.String(),
+    state: Type.Optional(
+      Type.Object(
+        {
+          waiting: Type.Optional(
+            Type.Object({ reason: Type.Optional(Type.String()), message: Type.Optional(Type.String()) }, Open),
+          ),
+        },
+        Open,
+      ),
+    ),
+    restartCount: Type.Optional(Type.Integer()),
+  },
+  Open,
+);
+export type ContainerStatus = Static<typeof ContainerStatus>;
+
+export const Pod = Type.Object(
+  {
+    apiVersion: Type.Optional(Type.String()),
+    kind: Type.Optional(Type.String()),
+    metadata: ObjectMeta,
+    status: Type.Optional(
+      Type.Object(
+        {
+          phase: Type.Optional(Type.String()),
+          containerStatuses: Type.Optional(Type.Array(ContainerStatus)),
+          initContainerStatuses: Type.Optional(Type.Array(ContainerStatus)),
+        },
+        Open,
+      ),
+    ),
+  },
+  Open,
+);
+export type Pod = Static<typeof Pod>;
+
+/** Metacontroller keys children by "Kind.group/version", then by object name. */
+const ChildMap = <T extends TSchema>(item: T) => Type.Record(Type.String(), Type.Record(Type.String(), item));
+
+// ------------------------------------------------------------ the requests
+
+export const ControllerRef = Type.Object({}, Open);
+
+export const SyncRequest = Type.Object(
+  {
+    controller: Type.Optional(ControllerRef),
+    parent: Canary,
+    children: Type.Optional(Nullable(ChildMap(Type.Unknown()))),
+    related: Type.Optional(Nullable(ChildMap(Type.Unknown()))),
+    finalizing: Type.Optional(Type.Boolean()),
+  },
+  Open,
+);
+/**
+ * Children and related objects are typed loosely on the wire and narrowed by
+ * `hooks/observed.ts`: a cluster may hand us kinds we never asked for, and a
+ * single odd pod must not turn a whole sync into a 400.
+ */
+export type SyncRequest = Omit<Static<typeof SyncRequest>, 'parent'> & { parent: Canary };
+
+export const CustomizeRequest = Type.Object(
+  {
+    controller: Type.Optional(ControllerRef),
+    parent: Canary,
+  },
+  Open,
+);
+export type CustomizeRequest = Omit<Static<typeof CustomizeRequest>, 'parent'> & { parent: Canary };
+
+// ----------------------------------------------------------- the responses
+
+/** A child as returned: only what we own, so the user's pod template is never touched. */
+export const DesiredChild = Type.Object({
+  apiVersion: Type.String(),
+  kind: Type.String(),
+  metadata: Type.Object({
+    name: Type.String(),
+    labels: Type.Optional(StringMap),
+  }),
+  spec: Type.Object({
+    replicas: Type.Optional(Type.Integer({ minimum: 0 })),
+  }),
+});
+export type DesiredChild = Static<typeof DesiredChild>;
+
+export const SyncResponse = Type.Object({
+  status: CanaryStatus,
+  children: Type.Array(DesiredChild),
+  resyncAfterSeconds: Type.Number({ minimum: 0 }),
+});
+export type SyncResponse = Static<typeof SyncResponse>;
+
+export const FinalizeResponse = Type.Object({
+  status: CanaryStatus,
+  children: Type.Array(DesiredChild),
+  finalized: Type.Boolean(),
+});
+export type FinalizeResponse = Static<typeof FinalizeResponse>;
+
+export const RelatedResourceRule = Type.Object({
+  apiVersion: Type.String(),
+  resource: Type.String(),
+  labelSelector: LabelSelector,
+});
+export const CustomizeResponse = Type.Object({
+  relatedResources: Type.Array(RelatedResourceRule),
+});
+export type CustomizeResponse = Static<typeof CustomizeResponse>;
+
+export const ErrorBody = Type.Object({
+  error: Type.String(),
+  message: Type.String(),
+});
+export type ErrorBody = Static<typeof ErrorBody>;
