@@ -191,7 +191,10 @@ export const ContainerStatus = Type.Object(
       Type.Object(
         {
           waiting: Type.Optional(
-            Type.Object({ reason: Type.Optional(Type.String()), message: Type.Optional(Type.String()) }, Open),
+            Type.Object(
+              { reason: Type.Optional(Type.String()), message: Type.Optional(Type.String()) },
+              Open,
+            ),
           ),
         },
         Open,
@@ -223,8 +226,21 @@ export const Pod = Type.Object(
 );
 export type Pod = Static<typeof Pod>;
 
-/** Metacontroller keys children by "Kind.group/version", then by object name. */
-const ChildMap = <T extends TSchema>(item: T) => Type.Record(Type.String(), Type.Record(Type.String(), item));
+/**
+ * Metacontroller keys children by "Kind.group/version", then by object name.
+ * Only the keys we asked for are typed; anything else a cluster sends passes
+ * through unread.
+ */
+const ObjectsByName = <T extends TSchema>(item: T) => Nullable(Type.Record(Type.String(), item));
+
+export const ObservedChildren = Type.Object(
+  { [DEPLOYMENT_CHILD_KEY]: Type.Optional(ObjectsByName(Deployment)) },
+  Open,
+);
+export type ObservedChildren = Static<typeof ObservedChildren>;
+
+export const ObservedRelated = Type.Object({ [POD_RELATED_KEY]: Type.Optional(ObjectsByName(Pod)) }, Open);
+export type ObservedRelated = Static<typeof ObservedRelated>;
 
 // ------------------------------------------------------------ the requests
 
@@ -234,17 +250,12 @@ export const SyncRequest = Type.Object(
   {
     controller: Type.Optional(ControllerRef),
     parent: Canary,
-    children: Type.Optional(Nullable(ChildMap(Type.Unknown()))),
-    related: Type.Optional(Nullable(ChildMap(Type.Unknown()))),
+    children: Type.Optional(Nullable(ObservedChildren)),
+    related: Type.Optional(Nullable(ObservedRelated)),
     finalizing: Type.Optional(Type.Boolean()),
   },
   Open,
 );
-/**
- * Children and related objects are typed loosely on the wire and narrowed by
- * `hooks/observed.ts`: a cluster may hand us kinds we never asked for, and a
- * single odd pod must not turn a whole sync into a 400.
- */
 export type SyncRequest = Omit<Static<typeof SyncRequest>, 'parent'> & { parent: Canary };
 
 export const CustomizeRequest = Type.Object(

@@ -1,0 +1,24 @@
+/** The customize hook: ask Metacontroller for the pods the Canary's selector picks. */
+import { isEmptySelector } from './selectors.js';
+import type { CustomizeRequest, CustomizeResponse, LabelSelector } from './wire.js';
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * An empty or malformed selector asks for no pods at all: to Metacontroller an
+ * empty one means every pod in the namespace, which would cost every sync
+ * dearly and tell us nothing. The sync hook reports the bad selector.
+ */
+export function decideCustomize(request: CustomizeRequest): CustomizeResponse {
+  const raw = request.parent.spec?.selector;
+  if (!isRecord(raw)) return { relatedResources: [] };
+  const selector: LabelSelector = {};
+  if (isRecord(raw.matchLabels)) selector.matchLabels = raw.matchLabels as Record<string, string>;
+  if (Array.isArray(raw.matchExpressions)) {
+    selector.matchExpressions = raw.matchExpressions as LabelSelector['matchExpressions'];
+  }
+  if (isEmptySelector(selector)) return { relatedResources: [] };
+  return { relatedResources: [{ apiVersion: 'v1', resource: 'pods', labelSelector: selector }] };
+}

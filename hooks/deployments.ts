@@ -1,0 +1,65 @@
+/** What the observed Deployments tell us: availability and the pod template's identity. */
+import { createHash } from 'node:crypto';
+import type { Deployment } from './wire.js';
+
+export interface Availability {
+  /** All replicas asked for are available, as seen by a Deployment controller that has caught up. */
+  ready: boolean;
+  available: number;
+  asked: number;
+  /** Why it is not ready, for the status message. */
+  waitingFor?: string;
+}
+
+/** The Deployment controller has seen the latest spec, so its status counts speak for it. */
+export function isObservedGenerationCurrent(deployment: Deployment): boolean {
+  const generation = deployment.metadata.generation;
+  if (generation === undefined) return true;
+  return (deployment.status?.observedGeneration ?? 0) >= generation;
+}
+
+export function availability(deployment: Deployment, asked: number): Availability {
+  const available = deployment.status?.availableReplicas ?? 0;
+  const name = deployment.metadata.name;
+  if (asked === 0) return { ready: true, available, asked };
+  if ((deployment.spec.replicas ?? 1) !== asked) {
+    return { ready: false, available, asked, waitingFor: `${name} to be scaled to ${asked} replicas` };
+  }
+  if (!isObservedGenerationCurrent(deployment)) {
+    return { ready: false, available, asked, waitingFor: `the Deployment controller to observe ${name}` };
+  }
+  if (available < asked) {
+    return {
+      ready: false,
+      available,
+      asked,
+      waitingFor: `${name}: ${available} of ${asked} replicas available`,
+    };
+  }
+  return { ready: true, available, asked };
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * Identifies the new Deployment's pod template, so a rollback can wait for a
+ * different one. A hash of the template itself rather than the
+ * `deployment.kubernetes.io/revision` annotation: it changes the moment the
+ * user edits the image, without waiting on the Deployment controller, and an
+ * undo to an old template is recognised as that template.
+ */
+export function podTemplateRevision(deployment: Deployment): string {
+  return createHash('sha256')
+    .update(canonicalJson(deployment.spec.template ?? null))
+    .digest('hex')
+    .slice(0, 10);
+}

@@ -1,0 +1,80 @@
+/**
+ * The finalize hook's decision. Deleting a Canary must leave its Deployments
+ * running, as the original operator did: each still carrying this Canary's
+ * ownerReference has to be released through the API (the server does that),
+ * and the Canary may go only once none is owned any more.
+ */
+import { observedDeployments } from './observed.js';
+import { readPriorStatus } from './status.js';
+import { desiredChildren } from './sync.js';
+import type {
+  Canary,
+  CanaryStatus,
+  Deployment,
+  FinalizeResponse,
+  OwnerReference,
+  SyncRequest,
+} from './wire.js';
+
+export interface OwnedChild {
+  namespace: string;
+  name: string;
+}
+
+export interface FinalizeDecision {
+  /** What to answer when every release succeeded; `finalized` is true only when nothing was owned. */
+  response: FinalizeResponse;
+  /** Deployments that still carry this Canary's ownerReference. */
+  owned: OwnedChild[];
+  ownerUid: string;
+}
+
+/** Matched by uid: a Canary deleted and re-created under the same name is another owner. */
+export function isOwnedBy(deployment: Deployment, canary: Canary): boolean {
+  const uid = canary.metadata.uid;
+  const refs: OwnerReference[] = deployment.metadata.ownerReferences ?? [];
+  if (uid) return refs.some((ref) => ref.uid === uid);
+  return refs.some((ref) => ref.kind === canary.kind && ref.name === canary.metadata.name);
+}
+
+function finalizingStatus(canary: Canary, owned: number): CanaryStatus {
+  const prior = readPriorStatus(canary.status);
+  return {
+    oldReplicas: prior.oldReplicas,
+    newReplicas: prior.newReplicas,
+    currentStep: prior.currentStep,
+    totalSteps: prior.totalSteps,
+    state: prior.state ?? 'stop',
+    message:
+      owned > 0
+        ? `Canary is being deleted: releasing ${owned} Deployment(s), their replicas are kept`
+        : 'Canary is being deleted: its Deployments are released and keep their replicas',
+    observedCommand: prior.observedCommand,
+    lastStepTime: prior.lastStepTime,
+    nextStepTime: null,
+    rollback: prior.rollback,
+    conditions: prior.conditions,
+  };
+}
+
+export function decideFinalize(request: SyncRequest): FinalizeDecision {
+  const canary = request.parent;
+  const deployments = observedDeployments(request);
+  const namespace = canary.metadata.namespace ?? 'default';
+  const owned = [...deployments.values()]
+    .filter((deployment) => isOwnedBy(deployment, canary))
+    .map((deployment) => ({
+      namespace: deployment.metadata.namespace ?? namespace,
+      name: deployment.metadata.name,
+    }));
+  return {
+    // Children go back exactly as observed: a finalize must not scale anything on its way out.
+    response: {
+      status: finalizingStatus(canary, owned.length),
+      children: desiredChildren(deployments),
+      finalized: owned.length === 0,
+    },
+    owned,
+    ownerUid: canary.metadata.uid ?? '',
+  };
+}

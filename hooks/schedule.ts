@@ -1,0 +1,99 @@
+/**
+ * When steps are due: cron schedules evaluated in the Canary's time zone.
+ *
+ * Parsed expressions are cached: the same few schedules come back on every
+ * sync, and parsing is the costly part. A cached expression is reset to the
+ * wanted start before each use, which is safe because a sync runs to the end
+ * without yielding.
+ */
+import { CronExpressionParser, type CronExpression } from 'cron-parser';
+
+/** The macros Kubernetes CronJobs accept, mapped onto five-field forms. */
+const MACROS: Record<string, string> = {
+  '@yearly': '0 0 1 1 *',
+  '@annually': '0 0 1 1 *',
+  '@monthly': '0 0 1 * *',
+  '@weekly': '0 0 * * 0',
+  '@daily': '0 0 * * *',
+  '@midnight': '0 0 * * *',
+  '@hourly': '0 * * * *',
+};
+
+export const DEFAULT_TIME_ZONE = 'UTC';
+const CACHE_LIMIT = 1024;
+const expressionCache = new Map<string, CronExpression>();
+const zoneCache = new Map<string, boolean>();
+
+export function isKnownTimeZone(timeZone: string): boolean {
+  const known = zoneCache.get(timeZone);
+  if (known !== undefined) return known;
+  let ok: boolean;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+    ok = timeZone.length > 0;
+  } catch {
+    ok = false;
+  }
+  if (zoneCache.size >= CACHE_LIMIT) zoneCache.clear();
+  zoneCache.set(timeZone, ok);
+  return ok;
+}
+
+function fiveFieldForm(schedule: string): string | { error: string } {
+  const trimmed = schedule.trim();
+  if (trimmed.startsWith('@')) {
+    const macro = MACROS[trimmed.toLowerCase()];
+    return macro ?? { error: `unknown macro ${trimmed}; use one of ${Object.keys(MACROS).join(', ')}` };
+  }
+  const fields = trimmed.split(/\s+/).filter(Boolean);
+  if (fields.length !== 5) {
+    return {
+      error: `expected 5 fields (minute hour day-of-month month day-of-week), got ${fields.length}`,
+    };
+  }
+  return fields.join(' ');
+}
+
+function compile(schedule: string, timeZone: string): CronExpression | { error: string } {
+  const key = `${timeZone}\u0000${schedule}`;
+  const cached = expressionCache.get(key);
+  if (cached) return cached;
+  const form = fiveFieldForm(schedule);
+  if (typeof form !== 'string') return form;
+  let expression: CronExpression;
+  try {
+    // The seconds field is pinned to 0: steps happen on whole minutes, as in crontab.
+    expression = CronExpressionParser.parse(`0 ${form}`, { tz: timeZone, currentDate: new Date(0) });
+    expression.next();
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+  if (expressionCache.size >= CACHE_LIMIT) expressionCache.clear();
+  expressionCache.set(key, expression);
+  return expression;
+}
+
+/** Why a schedule cannot be used, or undefined when it can. Check the time zone first. */
+export function scheduleError(schedule: string, timeZone: string): string | undefined {
+  const compiled = compile(schedule, timeZone);
+  return 'error' in compiled ? compiled.error : undefined;
+}
+
+/** The first tick strictly after `after`. Throws on a schedule that `scheduleError` rejects. */
+export function nextTickAfter(schedule: string, timeZone: string, after: Date): Date {
+  const compiled = compile(schedule, timeZone);
+  if ('error' in compiled) throw new Error(`invalid schedule "${schedule}": ${compiled.error}`);
+  compiled.reset(after);
+  return compiled.next().toDate();
+}
+
+/** The next `count` ticks after `after`, for previews of a whole rollout. */
+export function ticksAfter(schedule: string, timeZone: string, after: Date, count: number): Date[] {
+  const ticks: Date[] = [];
+  let cursor = after;
+  for (let i = 0; i < count; i++) {
+    cursor = nextTickAfter(schedule, timeZone, cursor);
+    ticks.push(cursor);
+  }
+  return ticks;
+}

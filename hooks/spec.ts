@@ -1,0 +1,172 @@
+/**
+ * Turns the spec as observed into one the decision can trust, or names the
+ * first field that is wrong. The CRD schema catches most of this before it is
+ * stored; this catches what a schema cannot (cron syntax, time zones) and
+ * whatever reached us without the schema.
+ */
+import { DEFAULT_TIME_ZONE, isKnownTimeZone, scheduleError } from './schedule.js';
+import { SELECTOR_OPERATORS, isEmptySelector } from './selectors.js';
+import type { LabelSelector, RawCanarySpec } from './wire.js';
+
+export interface CanarySpec {
+  oldDeployment: string;
+  newDeployment: string;
+  totalReplicas: number;
+  stepReplicas: number;
+  cronSchedule: string;
+  timeZone: string;
+  enableRollback: boolean;
+  progressDeadlineSeconds: number | undefined;
+  selector: LabelSelector;
+}
+
+export interface SpecProblem {
+  field: string;
+  message: string;
+}
+
+export type SpecResult = { ok: true; spec: CanarySpec } | { ok: false; problem: SpecProblem };
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+class InvalidSpec extends Error {
+  constructor(readonly problem: SpecProblem) {
+    super(problem.message);
+  }
+}
+
+function fail(field: string, message: string): never {
+  throw new InvalidSpec({ field, message: `spec.${field} ${message}` });
+}
+
+function deploymentName(raw: RawCanarySpec, field: 'oldDeployment' | 'newDeployment'): string {
+  const value = raw[field];
+  if (value === undefined || value === null || value === '') fail(field, 'is required');
+  if (typeof value !== 'string') fail(field, `must be a Deployment name, got ${JSON.stringify(value)}`);
+  if (value.length > 253 || !DNS_SUBDOMAIN.test(value)) {
+    fail(field, `"${value}" is not a valid Deployment name (lowercase letters, digits, '-' and '.')`);
+  }
+  return value;
+}
+
+function integer(raw: RawCanarySpec, field: 'totalReplicas' | 'stepReplicas', min: number): number {
+  const value = raw[field];
+  if (value === undefined || value === null) fail(field, 'is required');
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    fail(field, `must be an integer, got ${JSON.stringify(value)}`);
+  }
+  if (value < min) fail(field, `must be at least ${min}, got ${value}`);
+  return value;
+}
+
+function selector(raw: RawCanarySpec): LabelSelector {
+  const value = raw.selector;
+  if (value === undefined || value === null)
+    fail('selector', 'is required: the labels both Deployments carry');
+  if (typeof value !== 'object' || Array.isArray(value)) fail('selector', 'must be a label selector');
+  const candidate = value as LabelSelector;
+  const labels = candidate.matchLabels;
+  if (labels !== undefined && (typeof labels !== 'object' || labels === null || Array.isArray(labels))) {
+    fail('selector.matchLabels', 'must be a map of label names to values');
+  }
+  for (const [key, v] of Object.entries(labels ?? {})) {
+    if (typeof v !== 'string') fail(`selector.matchLabels.${key}`, 'must be a string');
+  }
+  const expressions = candidate.matchExpressions;
+  if (expressions !== undefined && !Array.isArray(expressions)) {
+    fail('selector.matchExpressions', 'must be a list');
+  }
+  (expressions ?? []).forEach((r, i) => {
+    const at = `selector.matchExpressions[${i}]`;
+    if (!r || typeof r.key !== 'string' || r.key === '') fail(`${at}.key`, 'is required');
+    if (!(SELECTOR_OPERATORS as readonly string[]).includes(r.operator)) {
+      fail(
+        `${at}.operator`,
+        `must be one of ${SELECTOR_OPERATORS.join(', ')}, got ${JSON.stringify(r.operator)}`,
+      );
+    }
+    const needsValues = r.operator === 'In' || r.operator === 'NotIn';
+    if (needsValues && (!Array.isArray(r.values) || r.values.length === 0)) {
+      fail(`${at}.values`, `must list at least one value for ${r.operator}`);
+    }
+  });
+  if (isEmptySelector(candidate)) {
+    fail('selector', 'must not be empty: give matchLabels or matchExpressions that both Deployments carry');
+  }
+  return candidate;
+}
+
+function timeZone(raw: RawCanarySpec): string {
+  const value = raw.timeZone;
+  if (value === undefined || value === null || value === '') return DEFAULT_TIME_ZONE;
+  if (typeof value !== 'string' || !isKnownTimeZone(value)) {
+    fail(
+      'timeZone',
+      `${JSON.stringify(value)} is not a known IANA time zone (for example Europe/Berlin or UTC)`,
+    );
+  }
+  return value;
+}
+
+function cronSchedule(raw: RawCanarySpec, zone: string): string {
+  const value = raw.cronSchedule;
+  if (value === undefined || value === null || value === '') fail('cronSchedule', 'is required');
+  if (typeof value !== 'string') fail('cronSchedule', `must be a string, got ${JSON.stringify(value)}`);
+  const problem = scheduleError(value, zone);
+  if (problem !== undefined) fail('cronSchedule', `"${value}" is not a valid cron schedule: ${problem}`);
+  return value;
+}
+
+function enableRollback(raw: RawCanarySpec): boolean {
+  const value = raw.enableRollback;
+  if (value === undefined || value === null) return true;
+  if (typeof value !== 'boolean')
+    fail('enableRollback', `must be true or false, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function progressDeadlineSeconds(raw: RawCanarySpec): number | undefined {
+  const value = raw.progressDeadlineSeconds;
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    fail(
+      'progressDeadlineSeconds',
+      `must be a whole number of seconds of at least 1, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+export function parseSpec(raw: RawCanarySpec | undefined | null): SpecResult {
+  try {
+    const spec = raw ?? {};
+    const oldDeployment = deploymentName(spec, 'oldDeployment');
+    const newDeployment = deploymentName(spec, 'newDeployment');
+    if (oldDeployment === newDeployment) {
+      fail('newDeployment', `must name a different Deployment than spec.oldDeployment ("${oldDeployment}")`);
+    }
+    const totalReplicas = integer(spec, 'totalReplicas', 1);
+    const stepReplicas = integer(spec, 'stepReplicas', 1);
+    if (stepReplicas > totalReplicas) {
+      fail('stepReplicas', `(${stepReplicas}) must not exceed spec.totalReplicas (${totalReplicas})`);
+    }
+    const zone = timeZone(spec);
+    return {
+      ok: true,
+      spec: {
+        oldDeployment,
+        newDeployment,
+        totalReplicas,
+        stepReplicas,
+        cronSchedule: cronSchedule(spec, zone),
+        timeZone: zone,
+        enableRollback: enableRollback(spec),
+        progressDeadlineSeconds: progressDeadlineSeconds(spec),
+        selector: selector(spec),
+      },
+    };
+  } catch (err) {
+    if (err instanceof InvalidSpec) return { ok: false, problem: err.problem };
+    throw err;
+  }
+}

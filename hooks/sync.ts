@@ -1,0 +1,640 @@
+/**
+ * The sync hook: observed Canary, Deployments and pods in, desired replicas
+ * and status out. Pure: the time comes in as `now`, and the same request at
+ * the same time always gives the same answer.
+ *
+ * A sync runs as a short pipeline over a `Progress` value, each stage a small
+ * function that may change it and say why:
+ *   settle the prior status -> act on a new command -> restart a rolled-back
+ *   canary whose pod template changed -> roll back crashing pods -> take the
+ *   step the schedule says is due -> write status and children.
+ * Errors (bad spec, missing Deployment) stop the pipeline before anything is
+ * scaled.
+ */
+import { readCommand, unknownCommandMessage, type Command } from './commands.js';
+import { findCondition, updateConditions, type ConditionUpdate } from './conditions.js';
+import { availability, podTemplateRevision, type Availability } from './deployments.js';
+import { observedDeployments, observedPods } from './observed.js';
+import { findCrashLoopingPod } from './pods.js';
+import { nextTickAfter } from './schedule.js';
+import { describeSelector } from './selectors.js';
+import { parseSpec, type CanarySpec, type SpecProblem } from './spec.js';
+import { readPriorStatus, rfc3339, type PriorStatus } from './status.js';
+import { clampStep, isFinalStep, stepReplicas, totalSteps } from './steps.js';
+import type {
+  Canary,
+  CanaryState,
+  CanaryStatus,
+  Deployment,
+  DesiredChild,
+  Pod,
+  RollbackRecord,
+  SyncRequest,
+  SyncResponse,
+} from './wire.js';
+
+/** How soon to look again while waiting for the new replicas to become available. */
+export const AVAILABILITY_RETRY_SECONDS = 10;
+
+export const MESSAGES = {
+  pending: 'Canary is Pending',
+  running: 'Canary is Running',
+  stopped: 'Canary is Stopped',
+  complete: 'Canary is complete',
+  rolledBack: (time: string) => `[${time}] Canary is rollbacked`,
+} as const;
+
+export type TransitionKind =
+  | 'Started'
+  | 'StepAdvanced'
+  | 'Stopped'
+  | 'Resumed'
+  | 'RolledBack'
+  | 'Restarted'
+  | 'Completed'
+  | 'InvalidSpec'
+  | 'DeploymentMissing'
+  | 'Recovered'
+  | 'UnknownCommand';
+
+export type RollbackReason = 'CrashLoopBackOff' | 'ProgressDeadlineExceeded' | 'RollbackCommand';
+
+export interface Position {
+  state: CanaryState;
+  step: number;
+}
+
+/** One change a sync decided, for logs, metrics and Events. */
+export interface Transition {
+  kind: TransitionKind;
+  /** A CamelCase cause, low-cardinality, fit for a metric label or an Event reason. */
+  reason: string;
+  message: string;
+  warning: boolean;
+  from: Position;
+  to: Position;
+}
+
+export interface SyncDecision {
+  response: SyncResponse;
+  transitions: Transition[];
+}
+
+type SettledState = Exclude<CanaryState, 'error'>;
+
+interface Progress {
+  state: SettledState;
+  step: number;
+  lastStepTime: string | null;
+  /** When the canary last started running: with lastStepTime, the anchor of the schedule. */
+  runningSince: string | null;
+  rollback: RollbackRecord | null;
+  observedCommand: string;
+}
+
+interface Observed {
+  canary: Canary;
+  spec: CanarySpec;
+  oldDeployment: Deployment;
+  newDeployment: Deployment;
+  pods: readonly Pod[];
+  now: Date;
+  nowText: string;
+}
+
+interface Stage {
+  progress: Progress;
+  transitions: Transition[];
+  /** A command or restart already moved the canary in this sync; no second move. */
+  moved: boolean;
+}
+
+// ----------------------------------------------------------------- predicates
+
+function isRolledBack(p: { state: CanaryState; step: number; rollback: RollbackRecord | null }): boolean {
+  return p.state === 'stop' && p.step === 0 && p.rollback !== null;
+}
+
+/** Part-way through: the only positions where new pods run alongside old ones and can be rolled back. */
+function isPartWay(p: Pick<Progress, 'state' | 'step'>, spec: CanarySpec): boolean {
+  return (p.state === 'running' || p.state === 'stop') && p.step > 0 && !isFinalStep(spec, p.step);
+}
+
+function position(p: Pick<Progress, 'state' | 'step'>): Position {
+  return { state: p.state, step: p.step };
+}
+
+function laterOf(a: string | null, b: string | null): string | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Date.parse(a) >= Date.parse(b) ? a : b;
+}
+
+function rollbackCode(record: RollbackRecord): string {
+  return /^([A-Za-z]+):/.exec(record.reason)?.[1] ?? 'RolledBack';
+}
+
+// ------------------------------------------------------- settling the prior
+
+/**
+ * Where the canary stands, from the last status. A canary coming out of
+ * `error` has lost its state, so it is rebuilt from what remains: the step and
+ * the last command acted on.
+ */
+function settle(prior: PriorStatus, spec: CanarySpec, nowText: string): Progress {
+  const step = clampStep(spec, prior.currentStep);
+  let state: SettledState;
+  if (prior.state === 'complete' || isFinalStep(spec, step)) state = 'complete';
+  else if (step === 0) state = 'stop';
+  else if (prior.state === 'running' || prior.state === 'stop') state = prior.state;
+  else state = prior.observedCommand === 'apply' ? 'running' : 'stop';
+
+  const progressing = findCondition(prior.conditions, 'Progressing');
+  const wasRunning = prior.state === 'running' && state === 'running';
+  let runningSince: string | null = null;
+  if (state === 'running') {
+    if (wasRunning && progressing?.status === 'True') runningSince = progressing.lastTransitionTime;
+    else if (wasRunning) runningSince = prior.lastStepTime ?? nowText;
+    else runningSince = nowText;
+  }
+  return {
+    state,
+    step: state === 'complete' ? totalSteps(spec) : step,
+    lastStepTime: prior.lastStepTime,
+    runningSince,
+    rollback: prior.rollback,
+    observedCommand: prior.observedCommand,
+  };
+}
+
+// --------------------------------------------------------------- the stages
+
+function transition(
+  kind: TransitionKind,
+  reason: string,
+  message: string,
+  from: Progress,
+  to: Progress,
+  warning = false,
+): Transition {
+  return { kind, reason, message, warning, from: position(from), to: position(to) };
+}
+
+function startAt(progress: Progress, step: number, o: Observed): Progress {
+  return { ...progress, state: 'running', step, lastStepTime: o.nowText, runningSince: o.nowText };
+}
+
+function rollBack(progress: Progress, o: Observed, reason: RollbackReason, detail: string): Progress {
+  return {
+    ...progress,
+    state: 'stop',
+    step: 0,
+    runningSince: null,
+    rollback: {
+      time: o.nowText,
+      reason: `${reason}: ${detail}`,
+      revision: podTemplateRevision(o.newDeployment),
+    },
+  };
+}
+
+function actOnCommand(command: Command, p: Progress, o: Observed): Stage {
+  const progress: Progress = { ...p, observedCommand: command };
+  const unchanged: Stage = { progress, transitions: [], moved: false };
+  const moved = (next: Progress, t: Transition): Stage => ({ progress: next, transitions: [t], moved: true });
+  const via = `by command ${command}`;
+  switch (command) {
+    case 'apply': {
+      if (p.state === 'complete' || p.state === 'running') return unchanged;
+      if (p.step === 0) {
+        const next = startAt(progress, 1, o);
+        return moved(
+          next,
+          transition('Started', 'ApplyCommand', `Started the rollout at step 1 ${via}`, p, next),
+        );
+      }
+      const next: Progress = { ...progress, state: 'running', runningSince: o.nowText };
+      return moved(next, transition('Resumed', 'ApplyCommand', `Resumed at step ${p.step} ${via}`, p, next));
+    }
+    case 'stop': {
+      if (p.state !== 'running') return unchanged;
+      const next: Progress = { ...progress, state: 'stop', runningSince: null };
+      return moved(next, transition('Stopped', 'StopCommand', `Stopped at step ${p.step} ${via}`, p, next));
+    }
+    case 'rollback': {
+      const next = rollBack(progress, o, 'RollbackCommand', 'rolled back by the command annotation');
+      return moved(next, transition('RolledBack', 'RollbackCommand', `Rolled back ${via}`, p, next, true));
+    }
+    case 'completion': {
+      if (p.state === 'complete') return unchanged;
+      const next: Progress = { ...progress, state: 'complete', step: totalSteps(o.spec), runningSince: null };
+      return moved(next, transition('Completed', 'CompletionCommand', `Completed ${via}`, p, next));
+    }
+  }
+}
+
+/**
+ * After an automatic rollback the `apply` that started the rollout is still
+ * annotated. Starting again on that alone would crash the same pods again, so
+ * it waits for a different pod template: the fix.
+ */
+function restartWithNewTemplate(p: Progress, o: Observed, annotation: string): Stage {
+  const waitingForFix =
+    isRolledBack(p) && p.observedCommand === 'apply' && annotation === 'apply' && p.rollback !== null;
+  if (!waitingForFix || podTemplateRevision(o.newDeployment) === p.rollback?.revision) {
+    return { progress: p, transitions: [], moved: false };
+  }
+  const next = startAt(p, 1, o);
+  return {
+    progress: next,
+    transitions: [
+      transition(
+        'Restarted',
+        'NewPodTemplate',
+        `Restarted at step 1: ${o.spec.newDeployment} has a new pod template since the rollback`,
+        p,
+        next,
+      ),
+    ],
+    moved: true,
+  };
+}
+
+function newReplicasAvailability(p: Progress, o: Observed): Availability {
+  return availability(o.newDeployment, stepReplicas(o.spec, p.step).newReplicas);
+}
+
+function deadlineOf(p: Progress, o: Observed): number | undefined {
+  if (o.spec.progressDeadlineSeconds === undefined || p.lastStepTime === null) return undefined;
+  return Date.parse(p.lastStepTime) + o.spec.progressDeadlineSeconds * 1000;
+}
+
+function automaticRollback(stage: Stage, o: Observed): Stage {
+  const p = stage.progress;
+  if (!o.spec.enableRollback || !isPartWay(p, o.spec)) return stage;
+  const crash = findCrashLoopingPod(o.pods, o.newDeployment);
+  let reason: RollbackReason | undefined;
+  let detail = '';
+  if (crash) {
+    reason = 'CrashLoopBackOff';
+    detail = `container ${crash.container} of pod ${crash.pod} is in CrashLoopBackOff`;
+  } else {
+    const deadline = deadlineOf(p, o);
+    const ready = newReplicasAvailability(p, o);
+    if (deadline !== undefined && o.now.getTime() >= deadline && !ready.ready) {
+      reason = 'ProgressDeadlineExceeded';
+      detail =
+        `${ready.available} of ${ready.asked} replicas of ${o.spec.newDeployment} available ` +
+        `${o.spec.progressDeadlineSeconds}s after step ${p.step}`;
+    }
+  }
+  if (reason === undefined) return stage;
+  const next = rollBack(p, o, reason, detail);
+  return {
+    progress: next,
+    transitions: [
+      ...stage.transitions,
+      transition('RolledBack', reason, `Rolled back automatically: ${detail}`, p, next, true),
+    ],
+    moved: true,
+  };
+}
+
+/** The first tick after both the last step and the moment it (re)started running. */
+function dueTime(p: Progress, o: Observed): Date {
+  const anchor = laterOf(p.lastStepTime, p.runningSince) ?? o.nowText;
+  return nextTickAfter(o.spec.cronSchedule, o.spec.timeZone, new Date(anchor));
+}
+
+function scheduledStep(stage: Stage, o: Observed): Stage {
+  const p = stage.progress;
+  if (stage.moved || p.state !== 'running') return stage;
+  if (o.now < dueTime(p, o) || !newReplicasAvailability(p, o).ready) return stage;
+  const step = p.step + 1;
+  const final = isFinalStep(o.spec, step);
+  const next: Progress = {
+    ...p,
+    step,
+    state: final ? 'complete' : 'running',
+    lastStepTime: o.nowText,
+    runningSince: final ? null : p.runningSince,
+  };
+  const t = final
+    ? transition(
+        'Completed',
+        'AllStepsDone',
+        `Completed: step ${step} of ${step} reached on schedule`,
+        p,
+        next,
+      )
+    : transition('StepAdvanced', 'Schedule', `Advanced to step ${step} of ${totalSteps(o.spec)}`, p, next);
+  return { progress: next, transitions: [...stage.transitions, t], moved: true };
+}
+
+// ------------------------------------------------------------ the response
+
+function minimalChild(deployment: Deployment, replicas: number | undefined): DesiredChild {
+  const child: DesiredChild = {
+    apiVersion: deployment.apiVersion,
+    kind: deployment.kind,
+    metadata: { name: deployment.metadata.name },
+    spec: {},
+  };
+  if (deployment.metadata.labels !== undefined) child.metadata.labels = deployment.metadata.labels;
+  if (replicas !== undefined) child.spec.replicas = replicas;
+  return child;
+}
+
+/** Every observed Deployment, each as observed except the two the canary scales. */
+export function desiredChildren(
+  deployments: ReadonlyMap<string, Deployment>,
+  replicas: ReadonlyMap<string, number> = new Map(),
+): DesiredChild[] {
+  return [...deployments.entries()].map(([name, deployment]) =>
+    minimalChild(deployment, replicas.get(name) ?? deployment.spec.replicas),
+  );
+}
+
+function stateMessage(p: Progress, o: Observed, waiting: Availability | undefined): string {
+  if (p.state === 'complete') return MESSAGES.complete;
+  if (p.state === 'running') {
+    const crash = o.spec.enableRollback ? undefined : findCrashLoopingPod(o.pods, o.newDeployment);
+    if (crash) {
+      return `${MESSAGES.running}: container ${crash.container} of pod ${crash.pod} is in CrashLoopBackOff (automatic rollback is disabled)`;
+    }
+    return waiting ? `${MESSAGES.running}: waiting for ${waiting.waitingFor}` : MESSAGES.running;
+  }
+  if (isRolledBack(p) && p.rollback) return MESSAGES.rolledBack(p.rollback.time);
+  return p.step === 0 ? MESSAGES.pending : MESSAGES.stopped;
+}
+
+function progressingCondition(p: Progress, waiting: Availability | undefined): ConditionUpdate {
+  if (p.state === 'running') {
+    return {
+      type: 'Progressing',
+      status: 'True',
+      reason: waiting ? 'WaitingForAvailability' : 'StepScheduled',
+      message: waiting ? `Waiting for ${waiting.waitingFor}` : `Running at step ${p.step}`,
+      since: p.runningSince ?? undefined,
+    };
+  }
+  if (p.state === 'complete') {
+    return {
+      type: 'Progressing',
+      status: 'False',
+      reason: 'Complete',
+      message: 'Every replica runs the new version',
+    };
+  }
+  if (isRolledBack(p)) {
+    return { type: 'Progressing', status: 'False', reason: 'RolledBack', message: 'Rolled back to step 0' };
+  }
+  return p.step === 0
+    ? { type: 'Progressing', status: 'False', reason: 'Pending', message: 'Waiting for the apply command' }
+    : { type: 'Progressing', status: 'False', reason: 'Stopped', message: `Stopped at step ${p.step}` };
+}
+
+function rolledBackCondition(p: {
+  state: CanaryState;
+  step: number;
+  rollback: RollbackRecord | null;
+}): ConditionUpdate {
+  return isRolledBack(p) && p.rollback
+    ? { type: 'RolledBack', status: 'True', reason: rollbackCode(p.rollback), message: p.rollback.reason }
+    : { type: 'RolledBack', status: 'False', reason: 'NotRolledBack', message: 'Not rolled back' };
+}
+
+function completeCondition(state: CanaryState): ConditionUpdate {
+  return state === 'complete'
+    ? { type: 'Complete', status: 'True', reason: 'Complete', message: 'Every replica runs the new version' }
+    : {
+        type: 'Complete',
+        status: 'False',
+        reason: 'InProgress',
+        message: 'Not every replica runs the new version',
+      };
+}
+
+function commandCondition(reading: ReturnType<typeof readCommand>, observedCommand: string): ConditionUpdate {
+  if (reading.kind === 'unknown') {
+    return {
+      type: 'CommandAccepted',
+      status: 'False',
+      reason: 'UnknownCommand',
+      message: unknownCommandMessage(reading.value),
+    };
+  }
+  return observedCommand === ''
+    ? { type: 'CommandAccepted', status: 'True', reason: 'NoCommand', message: 'No command annotated' }
+    : {
+        type: 'CommandAccepted',
+        status: 'True',
+        reason: 'Accepted',
+        message: `Acted on command ${observedCommand}`,
+      };
+}
+
+function resyncAfter(p: Progress, o: Observed, waiting: Availability | undefined): number {
+  const wakeups: number[] = [];
+  if (p.state === 'running') {
+    wakeups.push(waiting ? AVAILABILITY_RETRY_SECONDS : (dueTime(p, o).getTime() - o.now.getTime()) / 1000);
+  }
+  const deadline = isPartWay(p, o.spec) && o.spec.enableRollback ? deadlineOf(p, o) : undefined;
+  if (deadline !== undefined && !newReplicasAvailability(p, o).ready) {
+    wakeups.push((deadline - o.now.getTime()) / 1000);
+  }
+  if (wakeups.length === 0) return 0;
+  return Math.max(1, Math.ceil(Math.min(...wakeups)));
+}
+
+function successResponse(
+  stage: Stage,
+  o: Observed,
+  prior: PriorStatus,
+  reading: ReturnType<typeof readCommand>,
+  deployments: ReadonlyMap<string, Deployment>,
+): SyncResponse {
+  const p = stage.progress;
+  const split = stepReplicas(o.spec, p.step);
+  const due = p.state === 'running' ? dueTime(p, o) : undefined;
+  const ready = p.state === 'running' ? newReplicasAvailability(p, o) : undefined;
+  // Waiting matters only once the step is due; before that the replicas still have time.
+  const waiting = ready && !ready.ready && due && o.now >= due ? ready : undefined;
+  const message =
+    reading.kind === 'unknown' ? unknownCommandMessage(reading.value) : stateMessage(p, o, waiting);
+  const status: CanaryStatus = {
+    oldReplicas: split.oldReplicas,
+    newReplicas: split.newReplicas,
+    currentStep: p.step,
+    totalSteps: totalSteps(o.spec),
+    state: p.state,
+    message,
+    observedCommand: p.observedCommand,
+    lastStepTime: p.lastStepTime,
+    nextStepTime: due ? rfc3339(due) : null,
+    rollback: p.rollback,
+    conditions: updateConditions(
+      prior.conditions,
+      [
+        { type: 'Valid', status: 'True', reason: 'Valid', message: 'Spec and Deployments are valid' },
+        commandCondition(reading, p.observedCommand),
+        progressingCondition(p, waiting),
+        rolledBackCondition(p),
+        completeCondition(p.state),
+      ],
+      o.nowText,
+    ),
+  };
+  const replicas = new Map([
+    [o.spec.oldDeployment, split.oldReplicas],
+    [o.spec.newDeployment, split.newReplicas],
+  ]);
+  return {
+    status,
+    children: desiredChildren(deployments, replicas),
+    resyncAfterSeconds: resyncAfter(p, o, waiting),
+  };
+}
+
+// ------------------------------------------------------------------ errors
+
+interface Problem {
+  kind: 'InvalidSpec' | 'DeploymentMissing';
+  reason: string;
+  message: string;
+}
+
+function specProblem(problem: SpecProblem): Problem {
+  return { kind: 'InvalidSpec', reason: 'InvalidSpec', message: `Invalid spec: ${problem.message}` };
+}
+
+function missingDeployments(spec: CanarySpec, canary: Canary, deployments: ReadonlyMap<string, Deployment>) {
+  const missing = (['oldDeployment', 'newDeployment'] as const).filter((f) => !deployments.has(spec[f]));
+  if (missing.length === 0) return undefined;
+  const names = missing.map((f) => `${spec[f]} (spec.${f})`).join(' and ');
+  const namespace = canary.metadata.namespace ?? 'default';
+  return {
+    kind: 'DeploymentMissing',
+    reason: 'DeploymentNotFound',
+    message:
+      `Deployment ${names} not found among this Canary's children: it may not exist in namespace ` +
+      `${namespace}, or its labels do not match spec.selector (${describeSelector(spec.selector)}), ` +
+      `or another controller owns it`,
+  } satisfies Problem;
+}
+
+/** Nothing is scaled: every child goes back as observed, and the last replica counts stay on record. */
+function errorDecision(
+  problem: Problem,
+  prior: PriorStatus,
+  canary: Canary,
+  deployments: ReadonlyMap<string, Deployment>,
+  nowText: string,
+): SyncDecision {
+  const from: Position = { state: prior.state ?? 'stop', step: prior.currentStep };
+  const rolledBack = { state: prior.state ?? 'stop', step: prior.currentStep, rollback: prior.rollback };
+  const status: CanaryStatus = {
+    oldReplicas: prior.oldReplicas,
+    newReplicas: prior.newReplicas,
+    currentStep: prior.currentStep,
+    totalSteps: prior.totalSteps,
+    state: 'error',
+    message: problem.message,
+    observedCommand: prior.observedCommand,
+    lastStepTime: prior.lastStepTime,
+    nextStepTime: null,
+    rollback: prior.rollback,
+    conditions: updateConditions(
+      prior.conditions,
+      [
+        { type: 'Valid', status: 'False', reason: problem.reason, message: problem.message },
+        commandCondition(readCommand(canary, prior.observedCommand), prior.observedCommand),
+        { type: 'Progressing', status: 'False', reason: 'Error', message: problem.message },
+        rolledBackCondition(rolledBack),
+        completeCondition(prior.state === 'complete' ? 'complete' : 'error'),
+      ],
+      nowText,
+    ),
+  };
+  const isNews = prior.state !== 'error' || prior.message !== problem.message;
+  return {
+    response: { status, children: desiredChildren(deployments), resyncAfterSeconds: 0 },
+    transitions: isNews
+      ? [
+          {
+            kind: problem.kind,
+            reason: problem.reason,
+            message: problem.message,
+            warning: true,
+            from,
+            to: { state: 'error', step: prior.currentStep },
+          },
+        ]
+      : [],
+  };
+}
+
+// ------------------------------------------------------------------- sync
+
+export function decideSync(request: SyncRequest, now: Date): SyncDecision {
+  const canary = request.parent;
+  const nowText = rfc3339(now);
+  const prior = readPriorStatus(canary.status);
+  const deployments = observedDeployments(request);
+
+  const parsed = parseSpec(canary.spec);
+  if (!parsed.ok) return errorDecision(specProblem(parsed.problem), prior, canary, deployments, nowText);
+  const spec = parsed.spec;
+  const missing = missingDeployments(spec, canary, deployments);
+  if (missing) return errorDecision(missing, prior, canary, deployments, nowText);
+
+  const o: Observed = {
+    canary,
+    spec,
+    oldDeployment: deployments.get(spec.oldDeployment) as Deployment,
+    newDeployment: deployments.get(spec.newDeployment) as Deployment,
+    pods: observedPods(request),
+    now,
+    nowText,
+  };
+
+  const settled = settle(prior, spec, nowText);
+  const transitions: Transition[] = [];
+  if (prior.state === 'error') {
+    transitions.push({
+      kind: 'Recovered',
+      reason: 'Valid',
+      message: `Spec and Deployments are valid again; ${settled.state} at step ${settled.step}`,
+      warning: false,
+      from: { state: 'error', step: prior.currentStep },
+      to: position(settled),
+    });
+  }
+
+  const reading = readCommand(canary, settled.observedCommand);
+  let stage: Stage;
+  if (reading.kind === 'new') {
+    stage = actOnCommand(reading.command, settled, o);
+  } else {
+    const forgotten = reading.kind === 'none' ? { ...settled, observedCommand: '' } : settled;
+    stage = restartWithNewTemplate(forgotten, o, reading.kind === 'seen' ? reading.value : '');
+    if (reading.kind === 'unknown' && prior.message !== unknownCommandMessage(reading.value)) {
+      stage.transitions.push(
+        transition(
+          'UnknownCommand',
+          'UnknownCommand',
+          unknownCommandMessage(reading.value),
+          settled,
+          settled,
+          true,
+        ),
+      );
+    }
+  }
+  stage = scheduledStep(automaticRollback(stage, o), o);
+
+  return {
+    response: successResponse(stage, o, prior, reading, deployments),
+    transitions: [...transitions, ...stage.transitions],
+  };
+}
