@@ -16,6 +16,9 @@ import type {
   SyncRequest,
 } from './wire.js';
 
+/** How soon Metacontroller should call finalize again while Deployments are being released. */
+export const FINALIZE_RETRY_SECONDS = 2;
+
 export interface OwnedChild {
   namespace: string;
   name: string;
@@ -73,6 +76,7 @@ export function decideFinalize(request: SyncRequest): FinalizeDecision {
       status: finalizingStatus(canary, owned.length),
       children: desiredChildren(deployments),
       finalized: owned.length === 0,
+      resyncAfterSeconds: owned.length === 0 ? 0 : FINALIZE_RETRY_SECONDS,
     },
     owned,
     ownerUid: canary.metadata.uid ?? '',

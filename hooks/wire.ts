@@ -294,6 +294,8 @@ export const FinalizeResponse = Type.Object({
   status: CanaryStatus,
   children: Type.Array(DesiredChild),
   finalized: Type.Boolean(),
+  /** Released Deployments are no longer our children, so nothing else would wake the next finalize soon. */
+  resyncAfterSeconds: Type.Number({ minimum: 0 }),
 });
 export type FinalizeResponse = Static<typeof FinalizeResponse>;
 

@@ -23,6 +23,8 @@ export interface ServiceConfig {
   bodyLimitBytes: number;
   /** Kubernetes Events on Canary transitions; off with EVENTS_ENABLED=false. */
   eventsEnabled: boolean;
+  /** After SIGTERM, how long /readyz says 503 while still serving, so endpoints drop this pod first. */
+  shutdownDelaySeconds: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -32,6 +34,15 @@ function positiveInteger(name: string, raw: string | undefined, fallback: number
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 1 || value > max) {
     throw new Error(`${name} must be an integer between 1 and ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function wholeSeconds(name: string, raw: string | undefined, fallback: number, max: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    throw new Error(`${name} must be a whole number of seconds between 0 and ${max}, got "${raw}"`);
   }
   return value;
 }
@@ -53,7 +64,13 @@ export function readConfig(env: NodeJS.ProcessEnv): ServiceConfig {
     port: positiveInteger('PORT', env.PORT, DEFAULT_PORT, 65535),
     host: '0.0.0.0',
     logLevel,
-    bodyLimitBytes: positiveInteger('BODY_LIMIT_BYTES', env.BODY_LIMIT_BYTES, DEFAULT_BODY_LIMIT_BYTES, 2 ** 31 - 1),
+    bodyLimitBytes: positiveInteger(
+      'BODY_LIMIT_BYTES',
+      env.BODY_LIMIT_BYTES,
+      DEFAULT_BODY_LIMIT_BYTES,
+      2 ** 31 - 1,
+    ),
     eventsEnabled: flag('EVENTS_ENABLED', env.EVENTS_ENABLED, true),
+    shutdownDelaySeconds: wholeSeconds('SHUTDOWN_DELAY_SECONDS', env.SHUTDOWN_DELAY_SECONDS, 5, 300),
   };
 }

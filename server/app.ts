@@ -1,0 +1,152 @@
+/**
+ * The HTTP body around the pure hooks: validate, decide, act on the few side
+ * effects (finalize's API call, logs, metrics, events), serialise. Built
+ * without listening so tests run it on an ephemeral port.
+ */
+import { STATUS_CODES } from 'node:http';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { decideCustomize } from '../hooks/customize.js';
+import { decideFinalize } from '../hooks/finalize.js';
+import { decideSync, type Transition } from '../hooks/sync.js';
+import {
+  CustomizeRequest,
+  CustomizeResponse,
+  ErrorBody,
+  FinalizeResponse,
+  SyncRequest,
+  SyncResponse,
+  type Canary,
+} from '../hooks/wire.js';
+import { DEFAULT_BODY_LIMIT_BYTES, HOOK_PATHS, PROBE_PATHS } from './config.js';
+import { describeApiError, type KubeApi } from './kube.js';
+import { createMetrics, outcomeOf, type Metrics } from './metrics.js';
+
+/** Told about every change a sync decided; must not throw or block (see server/events.ts). */
+export type TransitionListener = (canary: Canary, transitions: readonly Transition[]) => void;
+
+export interface Lifecycle {
+  /** Set on SIGTERM: /readyz answers 503 so no new work is routed here while in-flight requests finish. */
+  draining: boolean;
+}
+
+export interface AppDeps {
+  kube: KubeApi;
+  clock?: () => Date;
+  metrics?: Metrics;
+  logger?: FastifyServerOptions['logger'];
+  bodyLimitBytes?: number;
+  lifecycle?: Lifecycle;
+  onTransitions?: TransitionListener;
+}
+
+const HOOK_BY_PATH = new Map<string, string>(Object.entries(HOOK_PATHS).map(([hook, path]) => [path, hook]));
+
+function canaryKey(canary: Canary): string {
+  return `${canary.metadata.namespace ?? 'default'}/${canary.metadata.name}`;
+}
+
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const clock = deps.clock ?? (() => new Date());
+  const metrics = deps.metrics ?? createMetrics();
+  const lifecycle = deps.lifecycle ?? { draining: false };
+
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    // At a thousand syncs a second a line per request drowns the lines that
+    // matter: each decision that changed something, and each failure.
+    disableRequestLogging: true,
+    bodyLimit: deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    ajv: {
+      // Metacontroller sends JSON as the API server stores it: coercing or
+      // filling defaults would hide a malformed request instead of naming it.
+      customOptions: { coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: false },
+    },
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
+    if (err.validation) {
+      return reply.code(400).send({ error: 'Bad Request', message: err.message });
+    }
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) {
+      request.log.error({ err }, 'hook failed');
+      // A 500 makes Metacontroller apply nothing and retry, which is the safe answer to a bug.
+      return reply
+        .code(500)
+        .send({ error: 'Internal Server Error', message: `${request.url} failed: ${err.message}` });
+    }
+    return reply.code(status).send({ error: STATUS_CODES[status] ?? 'Error', message: err.message });
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: 'Not Found', message: `no route ${request.method} ${request.url}` }),
+  );
+
+  app.addHook('onResponse', async (request, reply) => {
+    const hook = HOOK_BY_PATH.get(request.routeOptions.url ?? '');
+    if (hook) metrics.observeRequest(hook, outcomeOf(reply.statusCode), reply.elapsedTime / 1000);
+  });
+
+  const errors = { 400: ErrorBody, 413: ErrorBody, 500: ErrorBody };
+
+  app.post<{ Body: SyncRequest }>(
+    HOOK_PATHS.sync,
+    { schema: { body: SyncRequest, response: { 200: SyncResponse, ...errors } } },
+    async (request) => {
+      const decision = decideSync(request.body, clock());
+      if (decision.transitions.length > 0) {
+        const canary = request.body.parent;
+        for (const t of decision.transitions) {
+          request.log.info(
+            { canary: canaryKey(canary), transition: t.kind, from: t.from, to: t.to, why: t.reason },
+            t.message,
+          );
+        }
+        metrics.observeTransitions(decision.transitions);
+        deps.onTransitions?.(canary, decision.transitions);
+      }
+      return decision.response;
+    },
+  );
+
+  app.post<{ Body: CustomizeRequest }>(
+    HOOK_PATHS.customize,
+    { schema: { body: CustomizeRequest, response: { 200: CustomizeResponse, ...errors } } },
+    async (request) => decideCustomize(request.body),
+  );
+
+  app.post<{ Body: SyncRequest }>(
+    HOOK_PATHS.finalize,
+    { schema: { body: SyncRequest, response: { 200: FinalizeResponse, ...errors } } },
+    async (request) => {
+      const decision = decideFinalize(request.body);
+      const canary = canaryKey(request.body.parent);
+      for (const child of decision.owned) {
+        try {
+          const result = await deps.kube.releaseDeployment(child.namespace, child.name, decision.ownerUid);
+          request.log.info({ canary, deployment: child.name, result }, 'released Deployment from the Canary');
+        } catch (err) {
+          // Not finalized yet: Metacontroller calls again and we retry then.
+          request.log.warn(
+            { canary, deployment: child.name, reason: describeApiError(err) },
+            'could not release Deployment; finalize will retry',
+          );
+        }
+      }
+      return decision.response;
+    },
+  );
+
+  app.get(PROBE_PATHS.healthz, async () => ({ status: 'ok' }));
+
+  app.get(PROBE_PATHS.readyz, async (_request, reply) =>
+    lifecycle.draining ? reply.code(503).send({ status: 'draining' }) : { status: 'ready' },
+  );
+
+  app.get(PROBE_PATHS.metrics, async (_request, reply) => {
+    const body = await metrics.registry.metrics();
+    return reply.header('content-type', metrics.registry.contentType).send(body);
+  });
+
+  return app;
+}

@@ -1,0 +1,75 @@
+/**
+ * The Kubernetes API calls the service makes, behind a small interface that
+ * tests replace. Only finalize needs the API: sync and customize answer from
+ * the request alone.
+ */
+import {
+  ApiException,
+  AppsV1Api,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Deployment,
+} from '@kubernetes/client-node';
+
+export type ReleaseResult = 'released' | 'not-owned';
+
+export interface KubeApi {
+  /** Removes the ownerReference with `ownerUid` from a Deployment, leaving every other field alone. */
+  releaseDeployment(namespace: string, name: string, ownerUid: string): Promise<ReleaseResult>;
+}
+
+/** In-cluster config when running in a pod, else $KUBECONFIG or ~/.kube/config, as kubectl does. */
+export function loadKubeConfig(): KubeConfig {
+  const config = new KubeConfig();
+  config.loadFromDefault();
+  return config;
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof ApiException && err.code === 404;
+}
+
+export function createKubeApi(config: KubeConfig): KubeApi {
+  const apps = config.makeApiClient(AppsV1Api);
+  return {
+    async releaseDeployment(namespace, name, ownerUid) {
+      let deployment: V1Deployment;
+      try {
+        deployment = await apps.readNamespacedDeployment({ name, namespace });
+      } catch (err) {
+        if (isNotFound(err)) return 'not-owned';
+        throw err;
+      }
+      const index = (deployment.metadata?.ownerReferences ?? []).findIndex((ref) => ref.uid === ownerUid);
+      if (index < 0) return 'not-owned';
+      // The test op makes the removal conditional on the reference still being
+      // at that index, so a concurrent change to the list fails the patch
+      // (and finalize retries) instead of removing someone else's reference.
+      const body = [
+        { op: 'test', path: `/metadata/ownerReferences/${index}/uid`, value: ownerUid },
+        { op: 'remove', path: `/metadata/ownerReferences/${index}` },
+      ];
+      await apps.patchNamespacedDeployment(
+        { name, namespace, body },
+        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+      );
+      return 'released';
+    },
+  };
+}
+
+/** The reason an API call failed, in one line for the log. */
+export function describeApiError(err: unknown): string {
+  if (err instanceof ApiException) {
+    const body = typeof err.body === 'string' ? err.body : JSON.stringify(err.body);
+    let detail = body;
+    try {
+      detail = (JSON.parse(body) as { message?: string }).message ?? body;
+    } catch {
+      // not JSON: keep the raw body
+    }
+    return `HTTP ${err.code}: ${detail}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
