@@ -143,7 +143,12 @@ t.test('the example Canary and the SPEC sample are accepted', async (t) => {
         cronSchedule: '@hourly',
         timeZone: 'America/Argentina/Buenos_Aires',
         oldDeployment: 'web.v1',
-        selector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['web'] }] },
+        selector: {
+          matchExpressions: [
+            { key: 'app', operator: 'In', values: ['web'] },
+            { key: 'canary', operator: 'DoesNotExist' },
+          ],
+        },
       },
     }),
     [],
@@ -257,6 +262,16 @@ const celBad: [string, unknown, string][] = [
     withSpec({ selector: { matchLabels: {}, matchExpressions: [] } }),
     'selector must have at least one matchLabels entry or matchExpressions requirement',
   ],
+  [
+    'In without values',
+    withSpec({ selector: { matchExpressions: [{ key: 'app', operator: 'In', values: [] }] } }),
+    'values must list at least one value for operator In or NotIn',
+  ],
+  [
+    'Exists with values',
+    withSpec({ selector: { matchExpressions: [{ key: 'app', operator: 'Exists', values: ['x'] }] } }),
+    'must be empty for Exists or DoesNotExist',
+  ],
 ];
 
 t.test('the CEL rules reject what the schema alone cannot, with a readable message', async (t) => {
@@ -278,7 +293,7 @@ t.test('every CEL rule carries a message', async (t) => {
     if (node.items) walk(node.items);
   };
   walk(root);
-  t.equal(rules.length, 3);
+  t.equal(rules.length, 4);
   for (const { rule, message } of rules) t.ok(message && message.length > 20, `${rule} has a message`);
 });
 
