@@ -63,6 +63,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     },
   });
 
+  // Hooks speak JSON only; a text body would otherwise reach validation and fail with a puzzling message.
+  app.removeContentTypeParser('text/plain');
+
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
     if (err.validation) {
       return reply.code(400).send({ error: 'Bad Request', message: err.message });
@@ -75,7 +78,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
         .code(500)
         .send({ error: 'Internal Server Error', message: `${request.url} failed: ${err.message}` });
     }
-    return reply.code(status).send({ error: STATUS_CODES[status] ?? 'Error', message: err.message });
+    const message =
+      status === 415
+        ? `content-type ${request.headers['content-type'] ?? '(none)'} is not supported: send application/json`
+        : err.message;
+    return reply.code(status).send({ error: STATUS_CODES[status] ?? 'Error', message });
   });
 
   app.setNotFoundHandler((request, reply) =>
