@@ -1,0 +1,137 @@
+/**
+ * `kubectl canary`: the command line, parsed with node:util, dispatched to
+ * the commands, every failure turned into one line on stderr and an exit
+ * code (see EXIT in errors.ts). `run` does no process-level I/O itself, so
+ * tests call it directly.
+ */
+import { parseArgs } from 'node:util';
+import { createCanaryApi, type CanaryApi } from './api.js';
+import { COMMAND_VALUES, listCommand, planCommand, setCommand, statusCommand, type Io } from './commands.js';
+import { CliError, EXIT } from './errors.js';
+import { readInput, resolveTarget, type Target } from './kube.js';
+
+export const USAGE = `Usage: kubectl canary COMMAND [flags]
+
+Commands:
+  list                          Canaries with replicas, step, state and next step time
+  status NAME [-w|--watch]      Progress, replicas asked and available, next step, last rollback, conditions
+  apply NAME                    Start or resume the rollout       (command annotation: apply)
+  stop NAME                     Hold it at the current step       (command annotation: stop)
+  rollback NAME                 Go back to step 0, all old        (command annotation: rollback)
+  complete NAME                 Jump to the last step, all new    (command annotation: completion)
+  plan -f FILE [--from TIME]    Offline: when each step would happen and its replica split
+
+Flags:
+  --kubeconfig PATH             kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)
+  --context NAME                kubeconfig context (default: the current context)
+  -n, --namespace NS            namespace (default: the context's, else "default")
+  -A, --all-namespaces          list: every namespace
+  -f, --filename FILE           plan: the Canary manifest, "-" for stdin
+      --from TIME               plan: when apply happens (RFC 3339, or wall time in the Canary's zone; default now)
+      --timeout SECONDS         apply|stop|rollback|complete: how long to wait for canary-hooks (default 60)
+  -h, --help                    this help
+
+Exit codes: 0 ok, 1 usage, 2 not found, 3 unauthorized or forbidden, 4 invalid input,
+            5 no kubeconfig or cluster unreachable, 6 other failure (API error, timeout)
+`;
+
+export interface RunEnv extends Io {
+  env: NodeJS.ProcessEnv;
+  stdin(): string;
+  /** Tests shorten the wait between reads while a command waits for the controller. */
+  pollMs?: number;
+}
+
+const OPTIONS = {
+  kubeconfig: { type: 'string' },
+  context: { type: 'string' },
+  namespace: { type: 'string', short: 'n' },
+  'all-namespaces': { type: 'boolean', short: 'A' },
+  watch: { type: 'boolean', short: 'w' },
+  filename: { type: 'string', short: 'f' },
+  from: { type: 'string' },
+  timeout: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const NEEDS_NAME = new Set(['status', 'apply', 'stop', 'rollback', 'complete']);
+
+function usage(message: string): CliError {
+  return new CliError(`${message} (see kubectl canary --help)`, EXIT.usage);
+}
+
+async function dispatch(argv: readonly string[], io: RunEnv): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw usage((err as Error).message.split('\n')[0] ?? 'bad arguments');
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals.length === 0) {
+    (values.help ? io.out : io.err)(USAGE);
+    return values.help ? EXIT.ok : EXIT.usage;
+  }
+  const [command = '', ...rest] = positionals;
+  if (command === 'help') {
+    io.out(USAGE);
+    return EXIT.ok;
+  }
+  if (command !== 'list' && command !== 'plan' && !NEEDS_NAME.has(command)) {
+    throw usage(`unknown command "${command}"`);
+  }
+  const expected = NEEDS_NAME.has(command) ? 1 : 0;
+  if (rest.length < expected) throw usage(`${command} needs the Canary's NAME`);
+  if (rest.length > expected) throw usage(`unexpected argument "${rest[expected]}" for ${command}`);
+  if (values.watch && command !== 'status') throw usage('--watch goes with status');
+  if (values['all-namespaces'] && command !== 'list') throw usage('-A/--all-namespaces goes with list');
+  if ((values.filename !== undefined || values.from !== undefined) && command !== 'plan') {
+    throw usage('-f and --from go with plan');
+  }
+
+  if (command === 'plan') {
+    if (values.filename === undefined) throw usage('plan needs -f FILE (the Canary manifest)');
+    const text = readInput(values.filename, io.stdin);
+    return planCommand(io, text, values.filename === '-' ? 'stdin' : values.filename, values.from);
+  }
+
+  let timeoutMs = 60_000;
+  if (values.timeout !== undefined) {
+    const seconds = Number(values.timeout);
+    if (!Number.isFinite(seconds) || seconds < 0)
+      throw usage(`--timeout must be a number of seconds, got "${values.timeout}"`);
+    timeoutMs = seconds * 1000;
+  }
+  const target: Target = resolveTarget({
+    kubeconfig: values.kubeconfig,
+    context: values.context,
+    namespace: values.namespace,
+    env: io.env,
+  });
+  const api: CanaryApi = createCanaryApi(target);
+  const name = rest[0] ?? '';
+  switch (command) {
+    case 'list':
+      return listCommand(api, io, values['all-namespaces'] ?? false);
+    case 'status':
+      return statusCommand(api, io, name, values.watch ?? false);
+    default: {
+      const value = COMMAND_VALUES[command as keyof typeof COMMAND_VALUES];
+      return setCommand(api, io, name, value, { timeoutMs, pollMs: io.pollMs ?? 1000 });
+    }
+  }
+}
+
+/** Runs one invocation and returns its exit code; errors become one line on stderr. */
+export async function run(argv: readonly string[], io: RunEnv): Promise<number> {
+  try {
+    return await dispatch(argv, io);
+  } catch (err) {
+    if (err instanceof CliError) {
+      io.err(`error: ${err.message}\n`);
+      return err.exitCode;
+    }
+    io.err(`error: ${(err as Error)?.stack ?? String(err)}\n`);
+    return EXIT.failed;
+  }
+}
