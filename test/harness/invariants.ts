@@ -1,0 +1,137 @@
+/**
+ * What must hold of every sync response, whatever the request: the
+ * invariants of issue 4, written against the raw request and response so
+ * they share nothing with the decision they check. Each returns readable
+ * complaints, empty when the response is fine.
+ */
+import { validateCanaryStatus } from '../helpers/crd.js';
+import { DEPLOYMENT_CHILD_KEY } from '../../hooks/wire.js';
+import type { Deployment, DesiredChild } from '../../hooks/wire.js';
+
+interface RequestLike {
+  parent: { spec?: unknown; status?: unknown };
+  children?: Record<string, Record<string, Deployment> | null | undefined> | null;
+}
+
+interface ResponseLike {
+  status: Record<string, unknown>;
+  children: DesiredChild[];
+  resyncAfterSeconds?: number;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function observedChildren(request: RequestLike): Record<string, Deployment> {
+  return request.children?.[DEPLOYMENT_CHILD_KEY] ?? {};
+}
+
+/** Every observed child comes back once, by name, nothing extra; no negative replicas. */
+export function childrenComplaints(request: RequestLike, response: ResponseLike): string[] {
+  const complaints: string[] = [];
+  const observed = observedChildren(request);
+  const names = response.children.map((c) => c.metadata.name);
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) complaints.push(`child ${name} returned twice`);
+    seen.add(name);
+    if (!Object.prototype.hasOwnProperty.call(observed, name))
+      complaints.push(`child ${name} was not observed`);
+  }
+  for (const name of Object.keys(observed)) {
+    if (!seen.has(name)) complaints.push(`observed child ${name} left out (Metacontroller would delete it)`);
+  }
+  for (const child of response.children) {
+    const replicas = child.spec.replicas;
+    if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 0)) {
+      complaints.push(`child ${child.metadata.name} asks for ${replicas} replicas`);
+    }
+    if (child.apiVersion !== 'apps/v1' || child.kind !== 'Deployment') {
+      complaints.push(`child ${child.metadata.name} is ${child.apiVersion} ${child.kind}`);
+    }
+  }
+  return complaints;
+}
+
+/** Children named here keep what was observed: replicas and labels. */
+export function untouchedComplaints(
+  request: RequestLike,
+  response: ResponseLike,
+  names: readonly string[] | 'all',
+): string[] {
+  const observed = observedChildren(request);
+  const complaints: string[] = [];
+  for (const child of response.children) {
+    const name = child.metadata.name;
+    const before = observed[name];
+    if (!before || (names !== 'all' && !names.includes(name))) continue;
+    if (child.spec.replicas !== before.spec.replicas) {
+      complaints.push(`child ${name} scaled from ${before.spec.replicas} to ${child.spec.replicas}`);
+    }
+    if (JSON.stringify(child.metadata.labels) !== JSON.stringify(before.metadata.labels)) {
+      complaints.push(`child ${name} labels changed`);
+    }
+  }
+  return complaints;
+}
+
+function priorStep(status: unknown): number {
+  const raw = isRecord(status) ? status.currentStep : undefined;
+  return typeof raw === 'number' && Number.isInteger(raw) && raw >= 0 ? raw : 0;
+}
+
+/**
+ * The invariants of a sync response. `spec` is read only for names and
+ * sizes, and only when the state is not `error` (so the spec was valid).
+ */
+export function syncComplaints(request: RequestLike, response: ResponseLike): string[] {
+  const complaints = [...childrenComplaints(request, response)];
+  const status = response.status;
+  complaints.push(...validateCanaryStatus(status).map((e) => `status schema: ${e}`));
+  if (
+    response.resyncAfterSeconds !== undefined &&
+    !(Number.isFinite(response.resyncAfterSeconds) && response.resyncAfterSeconds >= 0)
+  ) {
+    complaints.push(`resyncAfterSeconds ${response.resyncAfterSeconds}`);
+  }
+  for (const field of ['oldReplicas', 'newReplicas', 'currentStep', 'totalSteps']) {
+    const value = status[field];
+    if (typeof value !== 'number' || value < 0) complaints.push(`status.${field} is ${String(value)}`);
+  }
+  const state = status.state;
+  const spec = isRecord(request.parent.spec) ? request.parent.spec : {};
+  if (state === 'error') {
+    complaints.push(...untouchedComplaints(request, response, 'all'));
+    return complaints;
+  }
+  const total = spec.totalReplicas as number;
+  const oldReplicas = status.oldReplicas as number;
+  const newReplicas = status.newReplicas as number;
+  if (oldReplicas + newReplicas !== total) {
+    complaints.push(`old ${oldReplicas} + new ${newReplicas} != total ${total} in state ${String(state)}`);
+  }
+  const byName = new Map(response.children.map((c) => [c.metadata.name, c]));
+  const oldName = String(spec.oldDeployment);
+  const newName = String(spec.newDeployment);
+  if (byName.get(oldName)?.spec.replicas !== oldReplicas) {
+    complaints.push(`${oldName} asked for ${byName.get(oldName)?.spec.replicas}, status says ${oldReplicas}`);
+  }
+  if (byName.get(newName)?.spec.replicas !== newReplicas) {
+    complaints.push(`${newName} asked for ${byName.get(newName)?.spec.replicas}, status says ${newReplicas}`);
+  }
+  const others = Object.keys(observedChildren(request)).filter((n) => n !== oldName && n !== newName);
+  complaints.push(...untouchedComplaints(request, response, others));
+
+  // Never more than one step per sync, except back to 0 (rollback) or to the end (completion).
+  const totalSteps = status.totalSteps as number;
+  const before = Math.min(priorStep(request.parent.status), totalSteps);
+  const after = status.currentStep as number;
+  const oneStep = after === before || after === before + 1;
+  const rolledBack = after === 0 && state === 'stop';
+  const completed = after === totalSteps && state === 'complete';
+  if (!oneStep && !rolledBack && !completed) {
+    complaints.push(`step ${before} -> ${after} (${String(state)}) in one sync`);
+  }
+  return complaints;
+}

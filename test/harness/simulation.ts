@@ -1,0 +1,289 @@
+/**
+ * A whole rollout over simulated time: the cluster, Metacontroller's part,
+ * and the real canary-hooks server (`buildApp(...).listen`) on an ephemeral
+ * port with the simulated clock injected. Tests script what people do
+ * (annotate, edit, set an image, delete) and let time pass; every sync leaves
+ * a row of what `kubectl get canaries` and the Deployments would show.
+ */
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../server/app.js';
+import type { KubeApi, ReleaseResult } from '../../server/kube.js';
+import { createMetrics } from '../../server/metrics.js';
+import type { CanaryStatus, FinalizeResponse } from '../../hooks/wire.js';
+import { Cluster, HEALTHY, rfc3339, type DeploymentSetup, type PodBehaviour } from './cluster.js';
+import { Metacontroller, type HookCall } from './metacontroller.js';
+
+/** (time, old replicas, new replicas, step, state, message), as observed after the sync was applied. */
+export type Row = [
+  time: string,
+  old: number | null,
+  new: number | null,
+  step: number,
+  state: string,
+  message: string,
+];
+
+export interface SimulationOptions {
+  /** When the story starts (RFC 3339). */
+  start: string;
+  /** Merged over the fixture Canary's spec (my-app-v1 -> my-app-v2, 10 by 2, every minute). */
+  spec?: Record<string, unknown>;
+  command?: string;
+  /** Replaces the default pair: my-app-v1 at totalReplicas, my-app-v2 at 0, both owned. */
+  deployments?: DeploymentSetup[];
+  /** Extra Deployments beside the default pair. */
+  extraDeployments?: DeploymentSetup[];
+  /** Row times in this zone (with its UTC offset) instead of UTC. */
+  rowTimeZone?: string;
+  deploymentControllerDelaySeconds?: number;
+  newPods?: PodBehaviour;
+}
+
+function offsetTime(ms: number, timeZone: string): string {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      timeZoneName: 'longOffset',
+    })
+      .formatToParts(new Date(ms))
+      .map((p) => [p.type, p.value]),
+  );
+  const offset = parts.timeZoneName === 'GMT' ? '+00:00' : String(parts.timeZoneName).replace('GMT', '');
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}${offset}`;
+}
+
+/** The KubeApi finalize uses, acting on the simulated cluster; it can be told to fail. */
+export class FakeKube implements KubeApi {
+  failuresLeft = 0;
+  readonly calls: string[] = [];
+
+  constructor(private readonly cluster: Cluster) {}
+
+  async releaseDeployment(namespace: string, name: string, ownerUid: string): Promise<ReleaseResult> {
+    this.calls.push(`release ${namespace}/${name}`);
+    if (this.failuresLeft > 0) {
+      this.failuresLeft -= 1;
+      throw new Error('the server is currently unable to handle the request (patch deployments.apps)');
+    }
+    const key = `${namespace}/${name}`;
+    const d = this.cluster.deployments.get(key);
+    if (!d) return 'not-owned';
+    const refs = d.object.metadata.ownerReferences ?? [];
+    if (!refs.some((ref) => ref.uid === ownerUid)) return 'not-owned';
+    this.cluster.setOwnerReferences(
+      key,
+      refs.filter((ref) => ref.uid !== ownerUid),
+    );
+    return 'released';
+  }
+}
+
+export class Simulation {
+  readonly cluster: Cluster;
+  readonly metacontroller: Metacontroller;
+  readonly kube: FakeKube;
+  readonly rows: Row[] = [];
+  /** Syncs that could not reach the server, by time. */
+  readonly unreachable: string[] = [];
+  /** When Metacontroller will sync next by itself. */
+  nextSyncAtMs: number;
+  private app: FastifyInstance | undefined;
+  private readonly oldName: string;
+  private readonly newName: string;
+
+  private constructor(private readonly options: SimulationOptions) {
+    this.cluster = new Cluster(options.start);
+    this.cluster.deploymentControllerDelaySeconds = options.deploymentControllerDelaySeconds ?? 0;
+    const canary = this.cluster.createCanary(options.spec ?? {}, options.command);
+    this.oldName = String(canary.spec.oldDeployment);
+    this.newName = String(canary.spec.newDeployment);
+    const total = Number(canary.spec.totalReplicas);
+    const deployments = options.deployments ?? [
+      { name: this.oldName, replicas: total },
+      { name: this.newName, replicas: 0, behaviour: options.newPods ?? HEALTHY },
+    ];
+    for (const d of [...deployments, ...(options.extraDeployments ?? [])]) this.cluster.addDeployment(d);
+    this.kube = new FakeKube(this.cluster);
+    this.metacontroller = new Metacontroller(this.cluster, 'http://127.0.0.1:1');
+    this.nextSyncAtMs = this.cluster.nowMs;
+  }
+
+  static async start(options: SimulationOptions): Promise<Simulation> {
+    const sim = new Simulation(options);
+    await sim.startServer();
+    return sim;
+  }
+
+  get now(): Date {
+    return this.cluster.now;
+  }
+
+  get time(): string {
+    return rfc3339(this.cluster.nowMs);
+  }
+
+  get status(): Partial<CanaryStatus> | undefined {
+    return this.cluster.canary?.status ?? undefined;
+  }
+
+  get violations(): string[] {
+    return this.metacontroller.violations;
+  }
+
+  get calls(): HookCall[] {
+    return this.metacontroller.calls;
+  }
+
+  // ---------------------------------------------------------- the server
+
+  /** A fresh server instance: nothing carried over but the cluster. */
+  async startServer(): Promise<void> {
+    if (this.app) throw new Error('server already running');
+    const app = buildApp({
+      kube: this.kube,
+      clock: () => this.cluster.now,
+      metrics: createMetrics({ defaultMetrics: false }),
+      logger: false,
+    });
+    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+    this.app = app;
+    this.metacontroller.baseUrl = address;
+  }
+
+  async stopServer(): Promise<void> {
+    const app = this.app;
+    this.app = undefined;
+    await app?.close();
+  }
+
+  async restartServer(): Promise<void> {
+    await this.stopServer();
+    await this.startServer();
+  }
+
+  async close(): Promise<void> {
+    await this.stopServer();
+  }
+
+  // --------------------------------------------------- what people do
+
+  annotate(command: string | undefined): void {
+    this.cluster.annotate(command);
+  }
+
+  editSpec(patch: Record<string, unknown>): void {
+    this.cluster.editCanarySpec(patch);
+  }
+
+  setImage(deployment: string, image: string, behaviour?: PodBehaviour): void {
+    if (behaviour) this.cluster.setPodBehaviour(deployment, behaviour);
+    this.cluster.setImage(deployment, image);
+  }
+
+  setPodBehaviour(deployment: string, behaviour: PodBehaviour): void {
+    this.cluster.setPodBehaviour(deployment, behaviour);
+  }
+
+  deleteCanary(): void {
+    this.cluster.deleteCanary();
+  }
+
+  // ------------------------------------------------------------- time
+
+  /** Moves the clock without a sync (Metacontroller idle, or down). */
+  advanceTo(time: string | number): void {
+    const ms = typeof time === 'number' ? time : Date.parse(time);
+    this.cluster.advanceTo(ms);
+  }
+
+  advanceBy(seconds: number): void {
+    this.cluster.advanceTo(this.cluster.nowMs + seconds * 1000);
+  }
+
+  private row(): Row {
+    const status = this.cluster.canary?.status ?? {};
+    const zone = this.options.rowTimeZone;
+    return [
+      zone ? offsetTime(this.cluster.nowMs, zone) : rfc3339(this.cluster.nowMs),
+      this.cluster.replicas(this.oldName) ?? null,
+      this.cluster.replicas(this.newName) ?? null,
+      status.currentStep ?? 0,
+      status.state ?? '',
+      status.message ?? '',
+    ];
+  }
+
+  /**
+   * One sync now, as a watch event (an edit, a Deployment's status) would
+   * trigger. Returns its row; schedules the next sync as Metacontroller would.
+   */
+  async sync(): Promise<Row | undefined> {
+    if (!this.cluster.canary) throw new Error('the Canary is gone');
+    let call: HookCall;
+    try {
+      call = await this.metacontroller.syncOnce();
+    } catch {
+      // The webhook is unreachable: Metacontroller retries with backoff, and the
+      // periodic resync brings it back within the resync period at the latest.
+      this.unreachable.push(this.time);
+      const failures = this.unreachable.length;
+      const backoff = Math.min(0.005 * 2 ** failures, this.metacontroller.resyncPeriodSeconds);
+      this.nextSyncAtMs = this.cluster.nowMs + Math.max(1, backoff) * 1000;
+      return undefined;
+    }
+    if (call.httpStatus !== 200 || !call.response) {
+      this.metacontroller.violations.push(
+        `${call.hook} at ${call.time} answered ${call.httpStatus}: ${call.error}`,
+      );
+      this.nextSyncAtMs = this.cluster.nowMs + this.metacontroller.resyncPeriodSeconds * 1000;
+      return undefined;
+    }
+    const after = call.response.resyncAfterSeconds;
+    this.nextSyncAtMs =
+      this.cluster.nowMs + (after > 0 ? after : this.metacontroller.resyncPeriodSeconds) * 1000;
+    const row = this.row();
+    if (call.hook === 'sync') this.rows.push(row);
+    return row;
+  }
+
+  /** Last finalize's answer, if the last call was a finalize. */
+  get lastFinalize(): FinalizeResponse | undefined {
+    const last = this.calls.at(-1);
+    return last?.hook === 'finalize' ? (last.response as FinalizeResponse | undefined) : undefined;
+  }
+
+  /**
+   * Lets Metacontroller sync on its own schedule until `until` (inclusive),
+   * then leaves the clock at `until`. `maxSyncs` guards against a busy loop.
+   */
+  async runUntil(until: string, maxSyncs = 500): Promise<void> {
+    const end = Date.parse(until);
+    let syncs = 0;
+    while (this.cluster.canary && this.nextSyncAtMs <= end) {
+      if (++syncs > maxSyncs) throw new Error(`more than ${maxSyncs} syncs before ${until}`);
+      this.cluster.advanceTo(Math.max(this.cluster.nowMs, this.nextSyncAtMs));
+      await this.sync();
+    }
+    if (end > this.cluster.nowMs) this.cluster.advanceTo(end);
+  }
+
+  /** Syncs on Metacontroller's schedule until `done` holds after a sync. */
+  async runWhile(condition: () => boolean, maxSyncs = 500): Promise<void> {
+    let syncs = 0;
+    while (this.cluster.canary && condition()) {
+      if (++syncs > maxSyncs) throw new Error(`still going after ${maxSyncs} syncs`);
+      this.cluster.advanceTo(Math.max(this.cluster.nowMs, this.nextSyncAtMs));
+      await this.sync();
+    }
+  }
+}
+
+export { HEALTHY };
+export type { PodBehaviour };
