@@ -4,10 +4,10 @@
  * without listening so tests run it on an ephemeral port.
  */
 import { STATUS_CODES } from 'node:http';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { decideCustomize } from '../hooks/customize.js';
 import { decideFinalize } from '../hooks/finalize.js';
-import { decideSync, type Transition } from '../hooks/sync.js';
+import { decideSync, type SyncDecision, type Transition } from '../hooks/sync.js';
 import {
   CustomizeRequest,
   CustomizeResponse,
@@ -24,6 +24,12 @@ import { createMetrics, outcomeOf, type Metrics } from './metrics.js';
 /** Told about every change a sync decided; must not throw or block (see server/events.ts). */
 export type TransitionListener = (canary: Canary, transitions: readonly Transition[]) => void;
 
+/** Told about every sync's decision (per-Canary gauges); must not throw or block. */
+export type SyncListener = (canary: Canary, decision: SyncDecision) => void;
+
+/** Told about every finalize answer (dropping a deleted Canary's gauges); must not throw or block. */
+export type FinalizeListener = (canary: Canary, response: FinalizeResponse) => void;
+
 export interface Lifecycle {
   /** Set on SIGTERM: /readyz answers 503 so no new work is routed here while in-flight requests finish. */
   draining: boolean;
@@ -37,6 +43,8 @@ export interface AppDeps {
   bodyLimitBytes?: number;
   lifecycle?: Lifecycle;
   onTransitions?: TransitionListener;
+  onSynced?: SyncListener;
+  onFinalized?: FinalizeListener;
 }
 
 const HOOK_BY_PATH = new Map<string, string>(Object.entries(HOOK_PATHS).map(([hook, path]) => [path, hook]));
@@ -54,7 +62,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     logger: deps.logger ?? false,
     // At a thousand syncs a second a line per request drowns the lines that
     // matter: each decision that changed something, and each failure.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
     ajv: {
       // Metacontroller sends JSON as the API server stores it: coercing or
@@ -112,6 +120,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
         metrics.observeTransitions(decision.transitions);
         deps.onTransitions?.(canary, decision.transitions);
       }
+      deps.onSynced?.(request.body.parent, decision);
       return decision.response;
     },
   );
@@ -140,6 +149,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
           );
         }
       }
+      deps.onFinalized?.(request.body.parent, decision.response);
       return decision.response;
     },
   );
