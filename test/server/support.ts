@@ -84,6 +84,8 @@ export function kubeconfigYaml(server: string): string {
     '- name: stand-in',
     '  cluster:',
     `    server: ${server}`,
+    // client-node refuses plain HTTP unless TLS checks are explicitly off; the stand-in speaks HTTP.
+    '    insecure-skip-tls-verify: true',
     'users:',
     '- name: tester',
     '  user:',

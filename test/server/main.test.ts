@@ -1,0 +1,109 @@
+/**
+ * The real process: main.ts started as users start it, stopped with SIGTERM
+ * while a finalize is in flight.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import t from 'tap';
+import { deployment, syncRequest, canary, CANARY_UID } from '../fixtures/cluster.js';
+import { kubeconfigYaml, post, sendJson, startKubeStandIn } from './support.js';
+
+// Starting a TypeScript process on a busy 2-core machine can take a while; these are not timing assertions.
+t.setTimeout(180_000);
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+function startMain(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', '@tapjs/typescript/import', 'server/main.ts'], {
+    // Type-checking is the job of `npm run typecheck`; here it would only slow the start.
+    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d) => (output += String(d)));
+  child.stderr.on('data', (d) => (output += String(d)));
+  const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
+  return { child, exited, output: () => output };
+}
+
+async function until<T>(probe: () => Promise<T | undefined>, what: string, seconds = 60): Promise<T> {
+  const deadline = Date.now() + seconds * 1000;
+  while (Date.now() < deadline) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+t.test('SIGTERM: readyz turns 503, the in-flight finalize completes, then the process exits 0', async (t) => {
+  let releaseGet: () => void = () => {};
+  const held = new Promise<void>((resolve) => (releaseGet = resolve));
+  const api = await startKubeStandIn(async (req, res) => {
+    if (req.method === 'GET') await held;
+    const d = deployment({ name: 'my-app-v1', replicas: 6 });
+    sendJson(res, 200, d);
+  });
+  t.teardown(() => api.close());
+  const dir = mkdtempSync(join(tmpdir(), 'canary-hooks-'));
+  writeFileSync(join(dir, 'kubeconfig'), kubeconfigYaml(api.url));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const main = startMain({
+    PORT: String(port),
+    KUBECONFIG: join(dir, 'kubeconfig'),
+    SHUTDOWN_DELAY_SECONDS: '3',
+    LOG_LEVEL: 'info',
+  });
+  t.teardown(() => {
+    main.child.kill('SIGKILL');
+  });
+
+  await until(async () => ((await fetch(`${base}/readyz`)).status === 200 ? true : undefined), 'the server');
+  const finalize = post(base, '/finalize', {
+    ...syncRequest(canary(), [deployment({ name: 'my-app-v1', replicas: 6 })]),
+    finalizing: true,
+  });
+  await until(async () => (api.requests.length > 0 ? true : undefined), 'finalize to reach the API');
+
+  main.child.kill('SIGTERM');
+  const draining = await until(async () => {
+    const res = await fetch(`${base}/readyz`);
+    return res.status === 503 ? res.json() : undefined;
+  }, '/readyz to answer 503');
+  t.same(draining, { status: 'draining' });
+
+  releaseGet();
+  const res = await finalize;
+  t.equal(res.status, 200, 'the in-flight request finished');
+  t.match(res.body, { finalized: false });
+  const patch = api.requests.find((r) => r.method === 'PATCH');
+  t.match(patch?.body, [{ op: 'test', value: CANARY_UID }, { op: 'remove' }]);
+
+  const [code] = await main.exited;
+  t.equal(code, 0);
+  t.match(main.output(), /draining before shutdown/);
+  t.match(main.output(), /"msg":"stopped"/);
+});
+
+t.test('a bad environment stops the process at start with a message naming the variable', async (t) => {
+  const main = startMain({ PORT: 'eighty', LOG_LEVEL: 'info' });
+  const [code] = await main.exited;
+  t.equal(code, 1);
+  t.match(
+    main.output(),
+    /canary-hooks failed to start: PORT must be an integer between 1 and 65535, got "eighty"/,
+  );
+});
