@@ -1,6 +1,7 @@
 /** Prometheus metrics on the service's own registry, so tests and apps never share counters. */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Transition } from '../hooks/sync.js';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { SyncDecision, Transition } from '../hooks/sync.js';
+import { CANARY_STATES, type Canary, type FinalizeResponse } from '../hooks/wire.js';
 
 export type Outcome = 'success' | 'client_error' | 'server_error';
 
@@ -8,7 +9,29 @@ export interface Metrics {
   registry: Registry;
   observeRequest(hook: string, outcome: Outcome, seconds: number): void;
   observeTransitions(transitions: readonly Transition[]): void;
+  /**
+   * Per-Canary gauges from a sync's answer, and the time between steps. For
+   * `buildApp({ onSynced })`; never throws.
+   */
+  observeSync(canary: Canary, decision: SyncDecision): void;
+  /** Drops a Canary's series once its finalize answered `finalized: true`. For `buildApp({ onFinalized })`. */
+  observeFinalize(canary: Canary, response: FinalizeResponse): void;
 }
+
+/** Seconds between steps: a minute-by-minute demo up to a weekly schedule. */
+export const STEP_INTERVAL_BUCKETS = [
+  60,
+  300,
+  900,
+  1800,
+  3600,
+  3 * 3600,
+  6 * 3600,
+  12 * 3600,
+  86400,
+  3 * 86400,
+  7 * 86400,
+];
 
 export function outcomeOf(statusCode: number): Outcome {
   if (statusCode >= 500) return 'server_error';
@@ -51,8 +74,93 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     registers: [registry],
   });
 
+  const perCanary = ['namespace', 'name'] as const;
+  const state = new Gauge({
+    name: 'canary_state',
+    help: 'The state of each Canary: 1 for its current state (stop, running, complete, error), 0 for the others',
+    labelNames: [...perCanary, 'state'] as const,
+    registers: [registry],
+  });
+  const currentStep = new Gauge({
+    name: 'canary_current_step',
+    help: 'The step each Canary is at; 0 is pending or rolled back',
+    labelNames: perCanary,
+    registers: [registry],
+  });
+  const totalStepsGauge = new Gauge({
+    name: 'canary_total_steps',
+    help: 'The number of steps of each Canary: ceil(totalReplicas / stepReplicas)',
+    labelNames: perCanary,
+    registers: [registry],
+  });
+  const replicas = new Gauge({
+    name: 'canary_replicas',
+    help: 'Replicas each Canary asks of its old and new Deployment',
+    labelNames: [...perCanary, 'deployment'] as const,
+    registers: [registry],
+  });
+  const nextStep = new Gauge({
+    name: 'canary_next_step_timestamp_seconds',
+    help: 'When the next step of each running Canary is due, in Unix seconds (absent when none is due)',
+    labelNames: perCanary,
+    registers: [registry],
+  });
+  const stepInterval = new Histogram({
+    name: 'canary_step_interval_seconds',
+    help: 'Time from one step of a Canary to its next step taken on schedule',
+    buckets: STEP_INTERVAL_BUCKETS,
+    registers: [registry],
+  });
+  // What each Canary's gauges were last set to, so an unchanged sync costs one string compare.
+  const lastSeen = new Map<string, string>();
+
+  const keyOf = (canary: Canary) => ({
+    namespace: canary.metadata.namespace ?? 'default',
+    name: canary.metadata.name,
+  });
+
   return {
     registry,
+    observeSync(canary, decision) {
+      try {
+        const labels = keyOf(canary);
+        const s = decision.response.status;
+        for (const t of decision.transitions) {
+          const stepped =
+            t.kind === 'StepAdvanced' || (t.kind === 'Completed' && t.reason === 'AllStepsDone');
+          const before = canary.status?.lastStepTime;
+          if (!stepped || typeof before !== 'string' || s.lastStepTime === null) continue;
+          const seconds = (Date.parse(s.lastStepTime) - Date.parse(before)) / 1000;
+          if (Number.isFinite(seconds) && seconds >= 0) stepInterval.observe(seconds);
+        }
+        const key = `${labels.namespace}/${labels.name}`;
+        const snapshot = `${s.state} ${s.currentStep} ${s.totalSteps} ${s.oldReplicas} ${s.newReplicas} ${s.nextStepTime}`;
+        if (lastSeen.get(key) === snapshot) return;
+        lastSeen.set(key, snapshot);
+        for (const candidate of CANARY_STATES)
+          state.set({ ...labels, state: candidate }, candidate === s.state ? 1 : 0);
+        currentStep.set(labels, s.currentStep);
+        totalStepsGauge.set(labels, s.totalSteps);
+        replicas.set({ ...labels, deployment: 'old' }, s.oldReplicas);
+        replicas.set({ ...labels, deployment: 'new' }, s.newReplicas);
+        const next = s.nextStepTime === null ? Number.NaN : Date.parse(s.nextStepTime) / 1000;
+        if (Number.isFinite(next)) nextStep.set(labels, next);
+        else nextStep.remove(labels);
+      } catch {
+        // Metrics must never fail a sync.
+      }
+    },
+    observeFinalize(canary, response) {
+      if (!response.finalized) return;
+      const labels = keyOf(canary);
+      lastSeen.delete(`${labels.namespace}/${labels.name}`);
+      for (const candidate of CANARY_STATES) state.remove({ ...labels, state: candidate });
+      currentStep.remove(labels);
+      totalStepsGauge.remove(labels);
+      replicas.remove({ ...labels, deployment: 'old' });
+      replicas.remove({ ...labels, deployment: 'new' });
+      nextStep.remove(labels);
+    },
     observeRequest(hook, outcome, seconds) {
       requests.inc({ hook, outcome });
       duration.observe({ hook, outcome }, seconds);
