@@ -1,8 +1,10 @@
 /** The process: read the environment, listen, drain on SIGTERM. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import closeWithGrace from 'close-with-grace';
+import type { FastifyBaseLogger } from 'fastify';
 import { buildApp, type Lifecycle } from './app.js';
 import { readConfig } from './config.js';
+import { createEventRecorder, kubeEventSink, type EventRecorder } from './events.js';
 import { createKubeApi, loadKubeConfig, type KubeApi } from './kube.js';
 import { createMetrics } from './metrics.js';
 
@@ -23,18 +25,38 @@ function kubeApiOrExplanation(): { kube: KubeApi; problem?: string } {
   }
 }
 
+/** Events go through the same kubeconfig; without one, or when switched off, there are none. */
+function eventRecorderOrNone(enabled: boolean, log: () => FastifyBaseLogger): EventRecorder | undefined {
+  if (!enabled) return undefined;
+  try {
+    const sink = kubeEventSink(loadKubeConfig());
+    return createEventRecorder({
+      sink,
+      log: { warn: (o, m) => log().warn(o, m), debug: (o, m) => log().debug(o, m) },
+    });
+  } catch {
+    return undefined; // kubeApiOrExplanation already warns about the missing config
+  }
+}
+
 async function main(): Promise<void> {
   const config = readConfig(process.env);
   const lifecycle: Lifecycle = { draining: false };
   const { kube, problem } = kubeApiOrExplanation();
+  const metrics = createMetrics();
+  const events = eventRecorderOrNone(config.eventsEnabled, () => app.log);
   const app = buildApp({
     kube,
     lifecycle,
-    metrics: createMetrics(),
+    metrics,
     logger: { level: config.logLevel },
     bodyLimitBytes: config.bodyLimitBytes,
+    onTransitions: events?.listener,
+    onSynced: metrics.observeSync,
+    onFinalized: metrics.observeFinalize,
   });
   if (problem) app.log.warn(problem);
+  app.log.info({ eventsEnabled: events !== undefined }, 'Kubernetes Events on Canary transitions');
 
   // In-flight requests get the shutdown delay plus this long to finish before the process gives up.
   const drainSeconds = config.shutdownDelaySeconds + 20;
@@ -44,6 +66,8 @@ async function main(): Promise<void> {
     lifecycle.draining = true;
     await sleep(config.shutdownDelaySeconds * 1000);
     await app.close();
+    // Give queued Events a moment to go out; never hold the shutdown for them.
+    if (events) await Promise.race([events.idle(), sleep(2000, undefined, { ref: false })]);
     app.log.info('stopped');
   });
 

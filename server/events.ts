@@ -1,0 +1,201 @@
+/**
+ * Kubernetes Events on the Canary for every transition a sync decided, so
+ * `kubectl describe canary` tells the story: started, each step, stops,
+ * rollbacks (Warning, with their reason), completion, invalid specs.
+ *
+ * Fire-and-forget: the listener only builds the Event and queues it; a small
+ * pool of workers sends the queue in the background. A failed, slow or
+ * refused Event is logged and dropped, never retried in the request path, and
+ * when the queue is full the newest Events are dropped rather than memory
+ * growing without bound. A sync is never failed or delayed by an Event.
+ */
+import { hostname } from 'node:os';
+import { CoreV1Api, type CoreV1Event, type KubeConfig } from '@kubernetes/client-node';
+import type { Transition } from '../hooks/sync.js';
+import type { Canary } from '../hooks/wire.js';
+import type { TransitionListener } from './app.js';
+import { describeApiError } from './kube.js';
+
+export const SOURCE_COMPONENT = 'canary-hooks';
+export const REPORTING_CONTROLLER = 'canary.k8shuginn.io/canary-hooks';
+/** The API server rejects longer notes. */
+const MAX_MESSAGE = 1024;
+const MAX_NAME_PREFIX = 200;
+
+export interface EventSink {
+  create(event: CoreV1Event): Promise<void>;
+}
+
+/** Sends core/v1 Events (what `kubectl describe` and `kubectl get events` show). */
+export function kubeEventSink(config: KubeConfig): EventSink {
+  const core = config.makeApiClient(CoreV1Api);
+  return {
+    async create(event) {
+      await core.createNamespacedEvent({ namespace: event.metadata.namespace ?? 'default', body: event });
+    },
+  };
+}
+
+export interface EventLogger {
+  warn(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+/**
+ * The Event for one transition. `uniqueSuffix` keeps names unique, as
+ * client-go's recorder does with a timestamp: `<canary>.<hex>`.
+ */
+export function canaryEvent(
+  canary: Canary,
+  transition: Transition,
+  time: Date,
+  instance: string,
+  uniqueSuffix: string,
+): CoreV1Event {
+  const namespace = canary.metadata.namespace ?? 'default';
+  const message =
+    transition.message.length > MAX_MESSAGE
+      ? `${transition.message.slice(0, MAX_MESSAGE - 3)}...`
+      : transition.message;
+  return {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: `${canary.metadata.name.slice(0, MAX_NAME_PREFIX)}.${uniqueSuffix}`, namespace },
+    involvedObject: {
+      apiVersion: canary.apiVersion,
+      kind: canary.kind,
+      name: canary.metadata.name,
+      namespace,
+      ...(canary.metadata.uid ? { uid: canary.metadata.uid } : {}),
+      ...(canary.metadata.resourceVersion ? { resourceVersion: canary.metadata.resourceVersion } : {}),
+    },
+    reason: transition.reason,
+    message,
+    type: transition.warning ? 'Warning' : 'Normal',
+    action: transition.kind,
+    source: { component: SOURCE_COMPONENT, host: instance },
+    reportingComponent: REPORTING_CONTROLLER,
+    reportingInstance: instance.slice(0, 128),
+    firstTimestamp: time,
+    lastTimestamp: time,
+    count: 1,
+  };
+}
+
+export interface EventRecorderOptions {
+  sink: EventSink;
+  clock?: () => Date;
+  /** The pod name, for `reportingInstance` and `source.host`. */
+  instance?: string;
+  /** Events waiting to be sent beyond this are dropped. */
+  maxQueue?: number;
+  /** Sends in flight at once. */
+  concurrency?: number;
+  /** A send that takes longer is given up on (and logged), freeing its worker. */
+  timeoutMs?: number;
+  log?: EventLogger;
+}
+
+export interface EventRecorder {
+  /** For `buildApp({ onTransitions })`: queues and returns at once, never throws. */
+  readonly listener: TransitionListener;
+  /** Resolves when the queue is empty and nothing is in flight (tests, shutdown). */
+  idle(): Promise<void>;
+  readonly stats: { sent: number; failed: number; dropped: number };
+}
+
+const silent: EventLogger = { warn: () => undefined, debug: () => undefined };
+
+export function createEventRecorder(options: EventRecorderOptions): EventRecorder {
+  const clock = options.clock ?? (() => new Date());
+  const instance = options.instance ?? hostname();
+  const maxQueue = options.maxQueue ?? 256;
+  const concurrency = options.concurrency ?? 4;
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const log = options.log ?? silent;
+  const queue: CoreV1Event[] = [];
+  const stats = { sent: 0, failed: 0, dropped: 0 };
+  let inFlight = 0;
+  let sequence = 0;
+  let idleWaiters: (() => void)[] = [];
+
+  const settleIdle = () => {
+    if (queue.length > 0 || inFlight > 0) return;
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const w of waiters) w();
+  };
+
+  const withTimeout = (work: Promise<void>): Promise<void> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs}ms`)), timeoutMs);
+    });
+    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  };
+
+  const pump = () => {
+    while (inFlight < concurrency && queue.length > 0) {
+      const event = queue.shift() as CoreV1Event;
+      inFlight += 1;
+      const about = {
+        canary: `${event.involvedObject.namespace}/${event.involvedObject.name}`,
+        reason: event.reason,
+      };
+      let sending: Promise<void>;
+      try {
+        sending = withTimeout(options.sink.create(event));
+      } catch (err) {
+        sending = Promise.reject(err);
+      }
+      sending
+        .then(
+          () => {
+            stats.sent += 1;
+            log.debug(about, 'recorded Event');
+          },
+          (err: unknown) => {
+            stats.failed += 1;
+            log.warn({ ...about, why: describeApiError(err) }, 'could not record Event; dropped');
+          },
+        )
+        .finally(() => {
+          inFlight -= 1;
+          pump();
+          settleIdle();
+        });
+    }
+  };
+
+  const listener: TransitionListener = (canary, transitions) => {
+    try {
+      const time = clock();
+      for (const t of transitions) {
+        if (queue.length >= maxQueue) {
+          stats.dropped += 1;
+          if (stats.dropped === 1 || stats.dropped % 100 === 0) {
+            log.warn({ dropped: stats.dropped, maxQueue }, 'Event queue full; dropping Events');
+          }
+          continue;
+        }
+        sequence = (sequence + 1) % 0x10000;
+        const suffix = `${time.getTime().toString(16)}${sequence.toString(16).padStart(4, '0')}`;
+        queue.push(canaryEvent(canary, t, time, instance, suffix));
+      }
+      // Sending starts after the response is on its way, not inside the request.
+      setImmediate(pump);
+    } catch (err) {
+      log.warn({ why: (err as Error).message }, 'could not build Event; dropped');
+    }
+  };
+
+  return {
+    listener,
+    stats,
+    idle: () =>
+      new Promise<void>((resolve) => {
+        idleWaiters.push(resolve);
+        setImmediate(settleIdle);
+      }),
+  };
+}
