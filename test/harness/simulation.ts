@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/app.js';
 import type { KubeApi, ReleaseResult } from '../../server/kube.js';
 import { createMetrics } from '../../server/metrics.js';
-import type { CanaryStatus, FinalizeResponse } from '../../hooks/wire.js';
+import type { FinalizeResponse, ObservedStatus } from '../../hooks/wire.js';
 import { Cluster, HEALTHY, rfc3339, type DeploymentSetup, type PodBehaviour } from './cluster.js';
 import { Metacontroller, type HookCall } from './metacontroller.js';
 
@@ -129,7 +129,7 @@ export class Simulation {
     return rfc3339(this.cluster.nowMs);
   }
 
-  get status(): Partial<CanaryStatus> | undefined {
+  get status(): ObservedStatus | undefined {
     return this.cluster.canary?.status ?? undefined;
   }
 
