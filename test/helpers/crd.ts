@@ -8,7 +8,8 @@
  * server would reject, and Metacontroller would then never record) fails a
  * test instead of a rollout.
  *
- * What differs from the API server, knowingly: the CEL environment has only
+ * As on the API server, the CEL rules are reported only when the schema
+ * passes. What differs from it, knowingly: the CEL environment has only
  * the standard library (the CRDs here use nothing else), rule cost is not
  * estimated, and formats are limited to those listed in K8S_FORMATS.
  */
@@ -323,6 +324,10 @@ function describe(error: ErrorObject, prefix: string): string {
 
 export type Validator = (value: unknown) => string[];
 
+/** The API server's words when schema errors keep it from running the CEL rules. */
+export const RULES_NOT_CHECKED =
+  'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation';
+
 /**
  * Compiles a structural schema once. The returned function validates a copy
  * (defaults are applied to it, not to the caller's object) and returns
@@ -335,10 +340,18 @@ export function compileStructuralSchema(
 ): Validator & { withDefaults: (value: unknown) => unknown } {
   const validate = newAjv().compile(toAjvSchema(schema, options.rejectUnknownFields ?? true));
   const prefix = options.pathPrefix ?? '';
+  const hasRules = JSON.stringify(schema).includes('"x-kubernetes-validations"');
   const check = (value: unknown): string[] => {
     const copy: unknown = value === undefined ? undefined : structuredClone(value);
     if (validate(copy)) return [];
-    return (validate.errors ?? []).map((error) => describe(error, prefix));
+    const errors = validate.errors ?? [];
+    const schemaErrors = errors.filter((e) => e.keyword !== 'x-kubernetes-validations');
+    if (schemaErrors.length === 0) return errors.map((error) => describe(error, prefix));
+    // As the API server does: CEL rules count only on an object that passed
+    // the schema, so a missing field is reported once, not again as a rule's
+    // "no such key".
+    const described = schemaErrors.map((error) => describe(error, prefix));
+    return hasRules ? [...described, `${fieldPath(prefix)}: ${RULES_NOT_CHECKED}`] : described;
   };
   const withDefaults = (value: unknown): unknown => {
     const copy: unknown = structuredClone(value);

@@ -3,6 +3,7 @@ import {
   canaryCrd,
   canaryWithDefaults,
   compileStructuralSchema,
+  RULES_NOT_CHECKED,
   validateCanary,
   type StructuralSchema,
 } from '../helpers/crd.js';
@@ -283,6 +284,11 @@ t.test('the CEL rules reject what the schema alone cannot, with a readable messa
   const both = validateCanary(withSpec({ newDeployment: 'old-deployment', stepReplicas: 20 }));
   t.equal(both.length, 2, 'every failing rule is reported');
   t.match(both.join('\n'), /^spec: /m, 'CEL errors name the object the rule sits on');
+  t.same(
+    validateCanary(withSpec({ newDeployment: 'old-deployment' }, ['cronSchedule'])),
+    ['spec: missing required field "cronSchedule"', `<root>: ${RULES_NOT_CHECKED}`],
+    'as on the API server, rules wait until the schema passes',
+  );
 });
 
 t.test('every CEL rule carries a message', async (t) => {
