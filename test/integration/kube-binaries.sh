@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Make sure kube-apiserver and kubectl of one pinned Kubernetes release are
+# Make sure kube-apiserver, kube-controller-manager (run with its garbage
+# collector only) and kubectl of one pinned Kubernetes release are
 # on disk, building them from the Go module k8s.io/kubernetes when no cache
 # has them, and print the folder that holds them (last line of stdout).
 #
@@ -23,7 +24,7 @@ KUBE_VERSION="${KUBE_VERSION:-v1.36.3}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo_cache="${CANARY_KUBE_CACHE:-$here/.cache}/kube-$KUBE_VERSION"
 machine_cache="${XDG_CACHE_HOME:-$HOME/.cache}/canary-hooks/kube-$KUBE_VERSION"
-bins=(kube-apiserver kubectl)
+bins=(kube-apiserver kube-controller-manager kubectl)
 
 log() { echo "[kube-binaries] $*" >&2; }
 
@@ -35,6 +36,7 @@ have_all() {
   # A binary cut short by an interrupted copy would not run: check it does.
   "$dir/kubectl" version --client >/dev/null 2>&1 || return 1
   "$dir/kube-apiserver" --version >/dev/null 2>&1 || return 1
+  "$dir/kube-controller-manager" --version >/dev/null 2>&1 || return 1
 }
 
 copy_all() {
@@ -62,7 +64,7 @@ build() {
   minor="${minor%%.*}"
   local staging_version="v0.${KUBE_VERSION#v1.}"
 
-  log "building kube-apiserver and kubectl $KUBE_VERSION in $work (Go $(go env GOVERSION))"
+  log "building kube-apiserver, kube-controller-manager and kubectl $KUBE_VERSION in $work (Go $(go env GOVERSION))"
   export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0 GOWORK=off
   export GOMAXPROCS="${GOMAXPROCS:-$(nproc)}"
 
@@ -97,6 +99,7 @@ package tools
 
 import (
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
 	_ "k8s.io/kubernetes/cmd/kubectl"
 )
 EOF
@@ -112,7 +115,8 @@ EOF
   done
   mkdir -p "$work/bin"
   (cd "$work" && go build -p "${KUBE_BUILD_JOBS:-$(nproc)}" -trimpath -ldflags "$ldflags" \
-    -o "$work/bin/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl)
+    -o "$work/bin/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kubectl)
   copy_all "$work/bin" "$out"
   log "built in $((SECONDS - started))s into $out"
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Start a throwaway Kubernetes control plane (etcd + kube-apiserver, loopback
-# only, nothing else: no scheduler, no controller-manager, no kubelet), run a
-# command against it with KUBECONFIG set, then stop everything, whatever
-# happened.
+# Start a throwaway Kubernetes control plane on loopback (etcd, kube-apiserver,
+# and kube-controller-manager running only its garbage collector: no
+# scheduler, no kubelet, no Deployment controller), run a command against it
+# with KUBECONFIG set, then stop everything, whatever happened.
 #
 #   bash test/integration/run.sh                 # run the integration tests
 #   bash test/integration/run.sh bash            # a shell with a live cluster
@@ -28,6 +28,7 @@ log() { echo "[integration] $*" >&2; }
 bin_dir="$(bash "$here/kube-binaries.sh" | tail -n 1)"
 kube_apiserver="$bin_dir/kube-apiserver"
 kubectl="$bin_dir/kubectl"
+kube_controller_manager="$bin_dir/kube-controller-manager"
 
 if ! command -v etcd >/dev/null; then
   log "etcd is missing: installing Debian's etcd-server"
@@ -189,11 +190,60 @@ wait_for kube-apiserver 180 "$api_pid" "$kubectl" get --raw=/readyz
 wait_for kube-apiserver 60 "$api_pid" "$kubectl" get namespace default
 log "kube-apiserver $("$kube_apiserver" --version | awk '{print $2}') on $server"
 
+# --- kube-controller-manager: the garbage collector only ------------------------
+# It makes "deleting a Canary leaves its Deployments" a real test: whatever still
+# carries the Canary's ownerReference is deleted with it, as on a real cluster.
+# No other controller runs: the tests play the Deployment controller and the
+# kubelet by writing status themselves, so nothing races them.
+start_bg "$tmp/kube-controller-manager.log" "$kube_controller_manager" \
+  --kubeconfig="$KUBECONFIG" \
+  --controllers=garbage-collector-controller \
+  --leader-elect=false \
+  --secure-port=0 \
+  --v=1
+kcm_pid="${pids[-1]}"
+sleep 1
+kill -0 "$kcm_pid" 2>/dev/null || {
+  log "kube-controller-manager exited; last lines of its log:"
+  tail -n 40 "$tmp/kube-controller-manager.log" >&2
+  exit 1
+}
+
 export KUBECTL="$kubectl" KUBE_API_SERVER="$server"
 export PATH="$bin_dir:$PATH"
 
 # --- the command ----------------------------------------------------------------
 cd "$repo"
+
+# Each test file runs as a plain node process with tap's TypeScript loader,
+# not through the tap runner: the runner keeps its state and coverage in the
+# project's .tap/ folder, which `npm test` in the same tree must have alone.
+run_tests() {
+  local ts_loader="$repo/node_modules/@tapjs/typescript/dist/esm/import.mjs"
+  [[ -f $ts_loader ]] || {
+    log "run npm ci first: $ts_loader is missing"
+    return 1
+  }
+  local file out passed=0 failed=0 bad_files=()
+  for file in "$@"; do
+    log "$file"
+    out="$tmp/$(basename "$file").tap"
+    if node --import="file://$ts_loader" --enable-source-maps "$file" | tee "$out"; then :; else
+      bad_files+=("$file")
+    fi
+    # Top-level subtests are the unindented ok / not ok lines.
+    passed=$((passed + $(grep -c '^ok ' "$out" || true)))
+    failed=$((failed + $(grep -c '^not ok ' "$out" || true)))
+  done
+  if ((${#bad_files[@]} > 0 && failed == 0)); then failed=${#bad_files[@]}; fi
+  echo
+  echo "integration: $passed passed, $failed failed"
+  ((${#bad_files[@]} == 0)) || {
+    log "failed: ${bad_files[*]}"
+    return 1
+  }
+}
+
 if [[ $# -eq 0 ]]; then
   shopt -s nullglob
   tests=(test/integration/*.itest.ts)
@@ -201,7 +251,7 @@ if [[ $# -eq 0 ]]; then
     log "no test/integration/*.itest.ts found"
     exit 1
   }
-  set -- npx tap --disable-coverage --timeout=600 --jobs=1 "${tests[@]}"
+  set -- run_tests "${tests[@]}"
 fi
 log "running: $*"
 set +e

@@ -1,0 +1,398 @@
+/**
+ * Plays Metacontroller v4's part against the real API server, for the
+ * CompositeController that manifests/ installed (read back from the server):
+ *
+ * 1. add its finalizer to the Canary (it does so because a finalize hook is set);
+ * 2. claim children: Deployments in the Canary's namespace matching
+ *    `spec.selector`, adopting orphans with a controller ownerReference;
+ * 3. ask the real customize hook which pods to send, and list them;
+ * 4. POST `{controller, parent, children, related, finalizing}` to the real
+ *    sync hook, or finalize once the Canary has a deletionTimestamp;
+ * 5. write back what it answered: each child's `spec.replicas` (InPlace), the
+ *    status through the status subresource with `observedGeneration`, and on
+ *    `finalized: true` remove the finalizer.
+ *
+ * Also plays the Deployment controller and kubelet where a test asks it to,
+ * by writing Deployment and Pod status through their status subresources.
+ */
+import type { AddressInfo } from 'node:net';
+import * as k8s from '@kubernetes/client-node';
+import { buildApp } from '../../server/app.js';
+import { createKubeApi } from '../../server/kube.js';
+import type { FastifyInstance } from 'fastify';
+import { CANARY_GROUP, CANARY_PLURAL, CANARY_VERSION, kubeConfig } from './helpers.js';
+
+const FINALIZER = 'metacontroller.io/compositecontroller-canary-hooks';
+const MERGE = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+const JSON_PATCH = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch);
+
+type Json = Record<string, unknown>;
+
+interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+
+export interface CanaryObject {
+  apiVersion: string;
+  kind: string;
+  metadata: k8s.V1ObjectMeta;
+  spec: Json & { selector: LabelSelector };
+  status?: Json & { [key: string]: unknown };
+}
+
+export interface HookAnswer {
+  status: Json & {
+    oldReplicas: number;
+    newReplicas: number;
+    currentStep: number;
+    state: string;
+    message: string;
+  };
+  children: { metadata: { name: string }; spec: { replicas?: number } }[];
+  resyncAfterSeconds?: number;
+  finalized?: boolean;
+}
+
+/** A label selector as the API's `labelSelector` query parameter. */
+export function selectorString(s: LabelSelector): string {
+  const parts = Object.entries(s.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  for (const e of s.matchExpressions ?? []) {
+    const values = (e.values ?? []).join(',');
+    if (e.operator === 'In') parts.push(`${e.key} in (${values})`);
+    else if (e.operator === 'NotIn') parts.push(`${e.key} notin (${values})`);
+    else if (e.operator === 'Exists') parts.push(e.key);
+    else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
+    else throw new Error(`unsupported operator ${e.operator}`);
+  }
+  return parts.join(',');
+}
+
+/** The real HTTP server from server/app.ts, listening on loopback. */
+export class HookServer {
+  private constructor(
+    private readonly app: FastifyInstance,
+    readonly baseUrl: string,
+    private readonly clock: { now: Date },
+  ) {}
+
+  get now(): Date {
+    return this.clock.now;
+  }
+
+  /**
+   * `kubeconfig` is what the service's Kubernetes client uses for finalize; the
+   * clock starts at `start` and moves only when a test says so.
+   */
+  static async start(kubeconfig: k8s.KubeConfig, start: Date): Promise<HookServer> {
+    const clock = { now: start };
+    const app = buildApp({ kube: createKubeApi(kubeconfig), clock: () => clock.now });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    const server = new HookServer(app, `http://127.0.0.1:${port}`, clock);
+    return server;
+  }
+
+  advance(seconds: number): void {
+    this.clock.now = new Date(this.clock.now.getTime() + seconds * 1000);
+  }
+
+  async post(path: string, body: unknown): Promise<unknown> {
+    const res = await fetch(`${this.baseUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`POST ${path} answered ${res.status}: ${text}`);
+    return JSON.parse(text);
+  }
+
+  close(): Promise<void> {
+    return this.app.close();
+  }
+}
+
+export class Metacontroller {
+  readonly kc = kubeConfig();
+  readonly apps = this.kc.makeApiClient(k8s.AppsV1Api);
+  readonly core = this.kc.makeApiClient(k8s.CoreV1Api);
+  readonly custom = this.kc.makeApiClient(k8s.CustomObjectsApi);
+  private controller: Json | undefined;
+
+  constructor(readonly hooks: HookServer) {}
+
+  private async compositeController(): Promise<Json> {
+    this.controller ??= (await this.custom.getClusterCustomObject({
+      group: 'metacontroller.k8s.io',
+      version: 'v1alpha1',
+      plural: 'compositecontrollers',
+      name: 'canary-hooks',
+    })) as Json;
+    return this.controller;
+  }
+
+  private async hookPath(hook: 'sync' | 'customize' | 'finalize'): Promise<string> {
+    const cc = (await this.compositeController()) as {
+      spec: { hooks: Record<string, { webhook: { url: string } }> };
+    };
+    return new URL(cc.spec.hooks[hook]!.webhook.url).pathname;
+  }
+
+  async getCanary(namespace: string, name: string): Promise<CanaryObject> {
+    return (await this.custom.getNamespacedCustomObject({
+      group: CANARY_GROUP,
+      version: CANARY_VERSION,
+      plural: CANARY_PLURAL,
+      namespace,
+      name,
+    })) as CanaryObject;
+  }
+
+  private async patchCanary(namespace: string, name: string, body: Json) {
+    return this.custom.patchNamespacedCustomObject(
+      { group: CANARY_GROUP, version: CANARY_VERSION, plural: CANARY_PLURAL, namespace, name, body },
+      MERGE,
+    );
+  }
+
+  /** One sync (or finalize) of one Canary, as Metacontroller would run it. Returns the hook's answer. */
+  async sync(namespace: string, name: string): Promise<HookAnswer> {
+    let canary = await this.getCanary(namespace, name);
+    const deleting = Boolean(canary.metadata.deletionTimestamp);
+    if (!deleting && !(canary.metadata.finalizers ?? []).includes(FINALIZER)) {
+      await this.patchCanary(namespace, name, {
+        metadata: { finalizers: [...(canary.metadata.finalizers ?? []), FINALIZER] },
+      });
+      canary = await this.getCanary(namespace, name);
+    }
+    const uid = canary.metadata.uid!;
+
+    // Claim children.
+    const listed = await this.apps.listNamespacedDeployment({
+      namespace,
+      labelSelector: selectorString(canary.spec.selector),
+    });
+    const children: Record<string, k8s.V1Deployment> = {};
+    for (const d of listed.items) {
+      const ref = (d.metadata?.ownerReferences ?? []).find((r) => r.controller);
+      if (ref && ref.uid !== uid) continue;
+      if (!ref) {
+        if (deleting) continue;
+        const owner: k8s.V1OwnerReference = {
+          apiVersion: canary.apiVersion,
+          kind: canary.kind,
+          name,
+          uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        };
+        const adopted = await this.apps.patchNamespacedDeployment(
+          {
+            name: d.metadata!.name!,
+            namespace,
+            body: [
+              d.metadata?.ownerReferences
+                ? { op: 'add', path: '/metadata/ownerReferences/-', value: owner }
+                : { op: 'add', path: '/metadata/ownerReferences', value: [owner] },
+            ],
+          },
+          JSON_PATCH,
+        );
+        children[adopted.metadata!.name!] = { ...adopted, apiVersion: 'apps/v1', kind: 'Deployment' };
+      } else {
+        children[d.metadata!.name!] = { ...d, apiVersion: 'apps/v1', kind: 'Deployment' };
+      }
+    }
+
+    // Related pods, as the customize hook asks.
+    const controller = await this.compositeController();
+    const customize = (await this.hooks.post(await this.hookPath('customize'), {
+      controller,
+      parent: canary,
+    })) as {
+      relatedResources: { apiVersion: string; resource: string; labelSelector: LabelSelector }[];
+    };
+    const pods: Record<string, k8s.V1Pod> = {};
+    for (const rule of customize.relatedResources) {
+      if (rule.apiVersion !== 'v1' || rule.resource !== 'pods')
+        throw new Error(`unexpected rule ${rule.resource}`);
+      const list = await this.core.listNamespacedPod({
+        namespace,
+        labelSelector: selectorString(rule.labelSelector),
+      });
+      for (const p of list.items) pods[p.metadata!.name!] = { ...p, apiVersion: 'v1', kind: 'Pod' };
+    }
+
+    const request = {
+      controller,
+      parent: canary,
+      children: { 'Deployment.apps/v1': children },
+      related: { 'Pod.v1': pods },
+      finalizing: deleting,
+    };
+    const answer = (await this.hooks.post(
+      await this.hookPath(deleting ? 'finalize' : 'sync'),
+      request,
+    )) as HookAnswer;
+
+    // Apply children in place. An observed child left out would be deleted by
+    // Metacontroller: that must never happen, so it fails the test instead.
+    const returned = new Set(answer.children.map((c) => c.metadata.name));
+    for (const observed of Object.keys(children)) {
+      if (!returned.has(observed)) throw new Error(`the hook left out observed child ${observed}`);
+    }
+    for (const child of answer.children) {
+      if (!(child.metadata.name in children))
+        throw new Error(`the hook returned unknown child ${child.metadata.name}`);
+      await this.apps.patchNamespacedDeployment(
+        { name: child.metadata.name, namespace, body: { spec: { replicas: child.spec.replicas } } },
+        MERGE,
+      );
+    }
+
+    // Status through the subresource, with observedGeneration, as Metacontroller does.
+    const fresh = await this.getCanary(namespace, name);
+    await this.custom.replaceNamespacedCustomObjectStatus({
+      group: CANARY_GROUP,
+      version: CANARY_VERSION,
+      plural: CANARY_PLURAL,
+      namespace,
+      name,
+      body: { ...fresh, status: { ...answer.status, observedGeneration: canary.metadata.generation } },
+    });
+
+    if (deleting && answer.finalized) {
+      const finalizers = (fresh.metadata.finalizers ?? []).filter((f) => f !== FINALIZER);
+      await this.patchCanary(namespace, name, { metadata: { finalizers } });
+    }
+    return answer;
+  }
+
+  /**
+   * Plays the Deployment controller: the spec is observed and `available` of
+   * the asked-for replicas are available (all of them unless told otherwise).
+   */
+  async settleDeployment(namespace: string, name: string, available?: number): Promise<void> {
+    const d = await this.apps.readNamespacedDeployment({ name, namespace });
+    const replicas = d.spec?.replicas ?? 1;
+    const ready = Math.min(available ?? replicas, replicas);
+    await this.apps.patchNamespacedDeploymentStatus(
+      {
+        name,
+        namespace,
+        body: {
+          status: {
+            observedGeneration: d.metadata?.generation,
+            replicas,
+            updatedReplicas: replicas,
+            readyReplicas: ready,
+            availableReplicas: ready,
+            unavailableReplicas: replicas - ready,
+          },
+        },
+      },
+      MERGE,
+    );
+  }
+
+  /**
+   * A ReplicaSet of `deployment`'s current pod template, and a pod of it, as
+   * the Deployment controller and the scheduler would leave them. Nothing runs
+   * the pod: its status is what the test writes.
+   */
+  async createPod(namespace: string, deployment: string, podName: string): Promise<k8s.V1Pod> {
+    const d = await this.apps.readNamespacedDeployment({ name: deployment, namespace });
+    const hash = `h${(d.metadata?.generation ?? 1).toString(36)}${d.metadata!.uid!.slice(0, 6)}`;
+    const rsName = `${deployment}-${hash}`;
+    const labels = { ...(d.spec!.template.metadata?.labels ?? {}), 'pod-template-hash': hash };
+    let rs: k8s.V1ReplicaSet;
+    try {
+      rs = await this.apps.readNamespacedReplicaSet({ name: rsName, namespace });
+    } catch {
+      rs = await this.apps.createNamespacedReplicaSet({
+        namespace,
+        body: {
+          metadata: {
+            name: rsName,
+            labels,
+            ownerReferences: [
+              {
+                apiVersion: 'apps/v1',
+                kind: 'Deployment',
+                name: deployment,
+                uid: d.metadata!.uid!,
+                controller: true,
+                blockOwnerDeletion: true,
+              },
+            ],
+          },
+          spec: {
+            replicas: 0,
+            selector: { matchLabels: labels },
+            template: { ...d.spec!.template, metadata: { ...d.spec!.template.metadata, labels } },
+          },
+        },
+      });
+    }
+    return this.core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: {
+          name: podName,
+          labels,
+          ownerReferences: [
+            {
+              apiVersion: 'apps/v1',
+              kind: 'ReplicaSet',
+              name: rsName,
+              uid: rs.metadata!.uid!,
+              controller: true,
+              blockOwnerDeletion: true,
+            },
+          ],
+        },
+        spec: d.spec!.template.spec!,
+      },
+    });
+  }
+
+  /** Plays the kubelet: the pod's first container is crash-looping, written through pods/status. */
+  async crashLoop(namespace: string, podName: string): Promise<void> {
+    const pod = await this.core.readNamespacedPod({ name: podName, namespace });
+    const container = pod.spec!.containers[0]!;
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    await this.core.patchNamespacedPodStatus(
+      {
+        name: podName,
+        namespace,
+        body: {
+          status: {
+            phase: 'Running',
+            conditions: [{ type: 'Ready', status: 'False', reason: 'ContainersNotReady' }],
+            containerStatuses: [
+              {
+                name: container.name,
+                image: container.image,
+                imageID: '',
+                ready: false,
+                started: false,
+                restartCount: 4,
+                state: {
+                  waiting: {
+                    reason: 'CrashLoopBackOff',
+                    message: `back-off 1m20s restarting failed container=${container.name} pod=${podName}`,
+                  },
+                },
+                lastState: {
+                  terminated: { exitCode: 1, reason: 'Error', startedAt: now, finishedAt: now },
+                },
+              },
+            ],
+          },
+        },
+      },
+      MERGE,
+    );
+  }
+}
