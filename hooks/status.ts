@@ -32,8 +32,21 @@ function count(value: unknown): number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : 0;
 }
 
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
+
+/**
+ * An RFC 3339 date-time as the CRD's `format: date-time` accepts it. Anything
+ * looser would be echoed back into a status the API server then refuses:
+ * Date.parse takes "2026-02-30T00:00:00Z" (rolling it into March) and
+ * "2026-11-22T10:00" (in the server's local zone).
+ */
 export function isTimestamp(value: unknown): value is string {
-  return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(Date.parse(value));
+  if (typeof value !== 'string') return false;
+  const match = RFC3339.exec(value);
+  if (!match) return false;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day && !Number.isNaN(Date.parse(value));
 }
 
 function rollbackRecord(value: unknown): RollbackRecord | null {
