@@ -532,7 +532,14 @@ function errorDecision(
   nowText: string,
 ): SyncDecision {
   const from: Position = { state: prior.state ?? 'stop', step: prior.currentStep };
-  const rolledBack = { state: prior.state ?? 'stop', step: prior.currentStep, rollback: prior.rollback };
+  // The error holds the canary where it stood, and `state: error` hides where that was: on a
+  // repeated error, RolledBack and Complete keep what they said on the first, rather than flap.
+  const heldTrue = (type: string) =>
+    prior.state === 'error' && findCondition(prior.conditions, type)?.status === 'True';
+  const rolledBack = heldTrue('RolledBack')
+    ? { state: 'stop' as const, step: 0, rollback: prior.rollback }
+    : { state: prior.state ?? 'stop', step: prior.currentStep, rollback: prior.rollback };
+  const wasComplete = prior.state === 'complete' || heldTrue('Complete');
   const status: CanaryStatus = {
     oldReplicas: prior.oldReplicas,
     newReplicas: prior.newReplicas,
@@ -551,7 +558,7 @@ function errorDecision(
         commandCondition(readCommand(canary, prior.observedCommand), prior.observedCommand),
         { type: 'Progressing', status: 'False', reason: 'Error', message: problem.message },
         rolledBackCondition(rolledBack),
-        completeCondition(prior.state === 'complete' ? 'complete' : 'error'),
+        completeCondition(wasComplete ? 'complete' : 'error'),
       ],
       nowText,
     ),

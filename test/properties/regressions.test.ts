@@ -44,3 +44,34 @@ t.test('a prior timestamp the CRD would refuse is not echoed back', async (t) =>
     t.equal(response.status.rollback, null, `${bad}: rollback record dropped`);
   }
 });
+
+t.test('a repeated error keeps the RolledBack and Complete conditions', async (t) => {
+  const missingNew = (status: ObservedStatus) => {
+    const req = request(status, { command: 'apply' });
+    delete req.children?.['Deployment.apps/v1']?.['my-app-v2'];
+    return req;
+  };
+  const complete = missingNew({ state: 'complete', currentStep: 5, totalSteps: 5, observedCommand: 'apply' });
+  const first = decideSync(complete, NOW).response;
+  const later = new Date('2026-11-23T10:05:00Z');
+  const second = again(complete, first.status, later);
+  t.equal(second.status.state, 'error');
+  t.match(second.status.conditions, [{}, {}, {}, {}, { type: 'Complete', status: 'True' }]);
+  t.same(second.status.conditions, first.status.conditions, 'nothing flaps, no new transition time');
+
+  const rolledBack = missingNew({
+    state: 'stop',
+    currentStep: 0,
+    observedCommand: 'apply',
+    rollback: { time: '2026-11-23T09:00:00Z', reason: 'CrashLoopBackOff: pod x', revision: 'abc' },
+  });
+  const r1 = decideSync(rolledBack, NOW).response;
+  const r2 = again(rolledBack, r1.status, later);
+  t.match(r2.status.conditions, [
+    {},
+    {},
+    {},
+    { type: 'RolledBack', status: 'True', reason: 'CrashLoopBackOff' },
+  ]);
+  t.same(r2.status.conditions, r1.status.conditions);
+});
