@@ -181,6 +181,10 @@ function transition(
 }
 
 function startAt(progress: Progress, step: number, o: Observed): Progress {
+  // With stepReplicas == totalReplicas step 1 is the last: complete now, not `running` until a tick.
+  if (isFinalStep(o.spec, step)) {
+    return { ...progress, state: 'complete', step, lastStepTime: o.nowText, runningSince: null };
+  }
   return { ...progress, state: 'running', step, lastStepTime: o.nowText, runningSince: o.nowText };
 }
 

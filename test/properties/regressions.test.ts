@@ -75,3 +75,20 @@ t.test('a repeated error keeps the RolledBack and Complete conditions', async (t
   ]);
   t.same(r2.status.conditions, r1.status.conditions);
 });
+
+t.test('apply on a one-step Canary completes at once', async (t) => {
+  // stepReplicas == totalReplicas: step 1 moves everything, so there is nothing left to run.
+  const req = request(undefined, { command: 'apply', spec: { totalReplicas: 3, stepReplicas: 3 } });
+  const first = decideSync(req, NOW).response;
+  t.match(first.status, {
+    state: 'complete',
+    currentStep: 1,
+    totalSteps: 1,
+    oldReplicas: 0,
+    newReplicas: 3,
+    message: 'Canary is complete',
+    nextStepTime: null,
+  });
+  t.equal(first.resyncAfterSeconds, 0, 'no step left to wake up for');
+  t.same(again(req, first.status).status, first.status, 'and stays so');
+});
