@@ -9,7 +9,11 @@ export interface ConditionUpdate {
   status: 'True' | 'False';
   reason: string;
   message: string;
-  /** When the status changes now, the time to record; `now` unless the caller knows better. */
+  /**
+   * When the current status began, if the caller knows: it is recorded even
+   * over an unchanged status's time (the sync reads Progressing's time back as
+   * the schedule's anchor, so the two must agree). Otherwise `now` on a change.
+   */
   since?: string;
 }
 
@@ -26,7 +30,7 @@ export function updateConditions(
   return updates.map((update) => {
     const before = findCondition(prior, update.type);
     const lastTransitionTime =
-      before && before.status === update.status ? before.lastTransitionTime : (update.since ?? now);
+      update.since ?? (before && before.status === update.status ? before.lastTransitionTime : now);
     return {
       type: update.type,
       status: update.status,

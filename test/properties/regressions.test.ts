@@ -92,3 +92,26 @@ t.test('apply on a one-step Canary completes at once', async (t) => {
   t.equal(first.resyncAfterSeconds, 0, 'no step left to wake up for');
   t.same(again(req, first.status).status, first.status, 'and stays so');
 });
+
+t.test("a stale Progressing condition does not move a fresh start's schedule", async (t) => {
+  // A pending Canary whose status (hand-written, or left by another version) says Progressing
+  // since a later time: apply starts it now, and the next tick is the next minute.
+  const req = request(
+    {
+      conditions: [
+        {
+          type: 'Progressing',
+          status: 'True',
+          reason: 'StepScheduled',
+          message: '',
+          lastTransitionTime: '2026-11-23T10:01:00Z',
+        },
+      ],
+    },
+    { command: 'apply' },
+  );
+  const first = decideSync(req, NOW).response;
+  t.match(first.status, { state: 'running', currentStep: 1, nextStepTime: '2026-11-23T10:01:00Z' });
+  t.match(first.status.conditions[2], { type: 'Progressing', lastTransitionTime: '2026-11-23T10:00:00Z' });
+  t.same(again(req, first.status).status, first.status, 'read back, the same next step');
+});
