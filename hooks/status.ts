@@ -59,17 +59,48 @@ function rollbackRecord(value: unknown): RollbackRecord | null {
   };
 }
 
+// metav1.Condition's rules, as the CRD's status schema repeats them.
+const CONDITION_TYPE =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$/;
+const CONDITION_REASON = /^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/;
+const CONDITION_MESSAGE_MAX = 32768;
+
+/**
+ * A condition the CRD would store, or undefined. Finalize hands the prior
+ * conditions back as they are, so one the API server would refuse (no reason,
+ * a bad type) must not survive the reading, or the status write fails.
+ */
 function condition(value: unknown): Condition | undefined {
-  if (!isRecord(value) || typeof value.type !== 'string') return undefined;
+  if (!isRecord(value) || typeof value.type !== 'string' || value.type.length > 316) return undefined;
+  if (!CONDITION_TYPE.test(value.type)) return undefined;
+  if (
+    typeof value.reason !== 'string' ||
+    value.reason.length > 1024 ||
+    !CONDITION_REASON.test(value.reason)
+  ) {
+    return undefined;
+  }
+  const message = typeof value.message === 'string' ? value.message : '';
+  if (message.length > CONDITION_MESSAGE_MAX) return undefined;
   const status = value.status === 'True' || value.status === 'False' ? value.status : 'Unknown';
   if (!isTimestamp(value.lastTransitionTime)) return undefined;
   return {
     type: value.type,
     status,
-    reason: typeof value.reason === 'string' ? value.reason : '',
-    message: typeof value.message === 'string' ? value.message : '',
+    reason: value.reason,
+    message,
     lastTransitionTime: value.lastTransitionTime,
   };
+}
+
+/** The first condition of each type: the list is a map keyed by type. */
+function conditions(value: unknown): Condition[] {
+  if (!Array.isArray(value)) return [];
+  const byType = new Map<string, Condition>();
+  for (const c of value.map(condition)) {
+    if (c && !byType.has(c.type)) byType.set(c.type, c);
+  }
+  return [...byType.values()];
 }
 
 export function readPriorStatus(status: ObservedStatus | null | undefined): PriorStatus {
@@ -87,9 +118,7 @@ export function readPriorStatus(status: ObservedStatus | null | undefined): Prio
     observedCommand: typeof raw.observedCommand === 'string' ? raw.observedCommand : '',
     lastStepTime: isTimestamp(raw.lastStepTime) ? raw.lastStepTime : null,
     rollback: rollbackRecord(raw.rollback),
-    conditions: Array.isArray(raw.conditions)
-      ? raw.conditions.map(condition).filter((c): c is Condition => c !== undefined)
-      : [],
+    conditions: conditions(raw.conditions),
   };
 }
 

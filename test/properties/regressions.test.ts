@@ -6,6 +6,8 @@ import t from 'tap';
 import { decideSync } from '../../hooks/sync.js';
 import type { ObservedStatus, SyncRequest } from '../../hooks/wire.js';
 import { canary, deployment, syncRequest } from '../fixtures/cluster.js';
+import { decideFinalize } from '../../hooks/finalize.js';
+import { validateCanaryStatus } from '../helpers/crd.js';
 import { syncComplaints } from '../harness/invariants.js';
 
 const NOW = new Date('2026-11-23T10:00:00Z');
@@ -114,4 +116,24 @@ t.test("a stale Progressing condition does not move a fresh start's schedule", a
   t.match(first.status, { state: 'running', currentStep: 1, nextStepTime: '2026-11-23T10:01:00Z' });
   t.match(first.status.conditions[2], { type: 'Progressing', lastTransitionTime: '2026-11-23T10:00:00Z' });
   t.same(again(req, first.status).status, first.status, 'read back, the same next step');
+});
+
+t.test('finalize hands back only conditions the CRD would store', async (t) => {
+  const at = '2026-11-23T09:00:00Z';
+  const req = request({
+    state: 'running',
+    currentStep: 2,
+    conditions: [
+      { type: 'Ready', status: 'True', reason: '', message: '', lastTransitionTime: at },
+      { type: 'Progressing', status: 'True', reason: 'StepScheduled', message: 'a', lastTransitionTime: at },
+      { type: 'Progressing', status: 'False', reason: 'Stopped', message: 'b', lastTransitionTime: at },
+      { type: 'not a type!', status: 'True', reason: 'X', message: '', lastTransitionTime: at },
+    ],
+  });
+  req.finalizing = true;
+  const status = decideFinalize(req).response.status;
+  t.same(validateCanaryStatus(status), []);
+  t.same(status.conditions, [
+    { type: 'Progressing', status: 'True', reason: 'StepScheduled', message: 'a', lastTransitionTime: at },
+  ]);
 });
