@@ -47,7 +47,12 @@ export function apiMessage(err: ApiException<unknown>): string {
   if (parsed && typeof parsed === 'object' && typeof (parsed as { message?: unknown }).message === 'string') {
     return (parsed as { message: string }).message;
   }
-  return err.message;
+  // Without a Status body client-node's message is "HTTP-Code: ...\nMessage: ...\nBody: ...\nHeaders: ...".
+  return /^Message: (.*)$/m.exec(err.message)?.[1] ?? firstLine(err.message);
+}
+
+export function firstLine(text: string): string {
+  return text.split('\n', 1)[0]?.trim() ?? '';
 }
 
 const NETWORK_CODES = new Set([

@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { createCanaryApi, type CanaryApi } from './api.js';
 import { COMMAND_VALUES, listCommand, planCommand, setCommand, statusCommand, type Io } from './commands.js';
-import { CliError, EXIT } from './errors.js';
+import { CliError, EXIT, firstLine } from './errors.js';
 import { readInput, resolveTarget, type Target } from './kube.js';
 
 export const USAGE = `Usage: kubectl canary COMMAND [flags]
@@ -128,7 +128,8 @@ export async function run(argv: readonly string[], io: RunEnv): Promise<number> 
     return await dispatch(argv, io);
   } catch (err) {
     if (err instanceof CliError) {
-      io.err(`error: ${err.message}\n`);
+      // One line, always: scripts read it and people grep for it.
+      io.err(`error: ${firstLine(err.message)}\n`);
       return err.exitCode;
     }
     io.err(`error: ${(err as Error)?.stack ?? String(err)}\n`);

@@ -125,9 +125,13 @@ export function parseTimeIn(text: string, timeZone: string): Date | undefined {
   if (check.getUTCMonth() !== month! - 1 || check.getUTCDate() !== day! || hour! > 23 || minute! > 59) {
     return undefined;
   }
-  // Two passes settle the offset next to a daylight-saving change; a wall time
-  // that does not exist (skipped by the change) lands after the gap.
-  let guess = wall - zoneOffsetMinutes(new Date(wall), timeZone) * 60000;
-  guess = wall - zoneOffsetMinutes(new Date(guess), timeZone) * 60000;
-  return new Date(guess);
+  // Two passes settle the offset next to a daylight-saving change. A wall time
+  // the change skips (02:30 on a spring-forward night) reads neither way; it is
+  // taken with the offset before the change, which lands after the gap (03:30).
+  const before = wall - zoneOffsetMinutes(new Date(wall), timeZone) * 60000;
+  const after = wall - zoneOffsetMinutes(new Date(before), timeZone) * 60000;
+  const readsAsWall = (t: number) => t + zoneOffsetMinutes(new Date(t), timeZone) * 60000 === wall;
+  if (readsAsWall(after)) return new Date(after);
+  if (readsAsWall(before)) return new Date(before);
+  return new Date(Math.max(before, after));
 }

@@ -1,0 +1,47 @@
+/** The executable itself: shebang, exit codes seen by a shell, output on the real streams. */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import { EXIT } from '../../cli/errors.js';
+
+async function kubectlCanary(args: string[], env: NodeJS.ProcessEnv, stdin?: string) {
+  const child = spawn(process.execPath, ['--import', '@tapjs/typescript/import', 'cli/main.ts', ...args], {
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += String(d)));
+  child.stderr.on('data', (d) => (stderr += String(d)));
+  child.stdin.end(stdin ?? '');
+  const [code] = (await once(child, 'exit')) as [number];
+  return { code, stdout, stderr };
+}
+
+t.test('package.json names the built entry point, which starts with a node shebang', async (t) => {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { bin?: Record<string, string> };
+  t.same(pkg.bin, { 'kubectl-canary': 'dist/cli/main.js' });
+  t.equal(readFileSync('cli/main.ts', 'utf8').split('\n')[0], '#!/usr/bin/env node');
+});
+
+t.test('exit codes and streams as a shell sees them', async (t) => {
+  const home = t.testdir({});
+  const env = { PATH: process.env.PATH, HOME: home, TS_NODE_TRANSPILE_ONLY: '1' };
+  const help = await kubectlCanary(['--help'], env);
+  t.equal(help.code, EXIT.ok);
+  t.match(help.stdout, /^Usage: kubectl canary COMMAND/);
+
+  const noConfig = await kubectlCanary(['list'], env);
+  t.equal(noConfig.code, EXIT.unreachable);
+  t.equal(noConfig.stdout, '');
+  t.match(noConfig.stderr, /^error: no kubeconfig: /);
+
+  const plan = await kubectlCanary(
+    ['plan', '-f', '-', '--from', '2026-11-22T00:00:00Z'],
+    env,
+    'kind: Canary\nmetadata: {name: web}\nspec: {oldDeployment: a, newDeployment: b, totalReplicas: 2, stepReplicas: 1, cronSchedule: "@daily", selector: {matchLabels: {app: web}}}\n',
+  );
+  t.equal(plan.code, EXIT.ok, plan.stderr);
+  t.match(plan.stdout, /^2\s+0\s+2\s+Mon 2026-11-23 00:00 \+00:00\s+\+1d$/m);
+});
