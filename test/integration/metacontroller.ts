@@ -54,6 +54,15 @@ export interface HookAnswer {
   finalized?: boolean;
 }
 
+/** JSON with sorted keys, to compare objects whatever order their keys came in. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Json).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
 /** A label selector as the API's `labelSelector` query parameter. */
 export function selectorString(s: LabelSelector): string {
   const parts = Object.entries(s.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
@@ -253,14 +262,22 @@ export class Metacontroller {
 
     // Status through the subresource, with observedGeneration, as Metacontroller does.
     const fresh = await this.getCanary(namespace, name);
-    await this.custom.replaceNamespacedCustomObjectStatus({
+    const status = { ...answer.status, observedGeneration: canary.metadata.generation };
+    const written = (await this.custom.replaceNamespacedCustomObjectStatus({
       group: CANARY_GROUP,
       version: CANARY_VERSION,
       plural: CANARY_PLURAL,
       namespace,
       name,
-      body: { ...fresh, status: { ...answer.status, observedGeneration: canary.metadata.generation } },
-    });
+      body: { ...fresh, status },
+    })) as CanaryObject;
+    // The API server prunes fields its schema lacks without a word: a status
+    // that does not come back as written means schema and hooks have drifted.
+    if (canonical(written.status) !== canonical(status)) {
+      throw new Error(
+        `the API server stored a different status:\n wrote  ${canonical(status)}\n stored ${canonical(written.status)}`,
+      );
+    }
 
     if (deleting && answer.finalized) {
       const finalizers = (fresh.metadata.finalizers ?? []).filter((f) => f !== FINALIZER);
