@@ -14,6 +14,7 @@ import {
   kubeConfig,
   kubectl,
   kubectlOk,
+  serviceAccountConfig,
   validSpec,
   waitFor,
 } from './helpers.js';
@@ -22,22 +23,6 @@ import { HookServer, Metacontroller } from './metacontroller.js';
 const admin = kubeConfig();
 const apps = admin.makeApiClient(k8s.AppsV1Api);
 const core = admin.makeApiClient(k8s.CoreV1Api);
-
-/** A kubeconfig for the service as it runs in the cluster: a token of its ServiceAccount. */
-async function serviceAccountConfig(): Promise<k8s.KubeConfig> {
-  const token = (
-    await kubectlOk(['create', 'token', 'canary-hooks', '-n', 'canary-system', '--duration=1h'])
-  ).trim();
-  const cluster = admin.getCurrentCluster()!;
-  const kc = new k8s.KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'itest', server: cluster.server, caData: cluster.caData, skipTLSVerify: false }],
-    users: [{ name: 'canary-hooks', token }],
-    contexts: [{ name: 'itest', cluster: 'itest', user: 'canary-hooks' }],
-    currentContext: 'itest',
-  });
-  return kc;
-}
 
 t.test(
   'finalize releases the Deployments; deleting the Canary leaves them with their replicas',

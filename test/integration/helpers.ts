@@ -183,3 +183,24 @@ export function deploymentObject(d: DeploymentInput): k8s.V1Deployment {
     },
   };
 }
+
+/**
+ * A kubeconfig for the service as it runs in the cluster: a token of the
+ * ServiceAccount that manifests/ creates, so every call it makes (finalize,
+ * Events) gets exactly that account's RBAC.
+ */
+export async function serviceAccountConfig(): Promise<k8s.KubeConfig> {
+  const token = (
+    await kubectlOk(['create', 'token', 'canary-hooks', '-n', 'canary-system', '--duration=1h'])
+  ).trim();
+  const cluster = kubeConfig().getCurrentCluster();
+  if (!cluster) throw new Error('the kubeconfig has no current cluster');
+  const kc = new k8s.KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'itest', server: cluster.server, caData: cluster.caData, skipTLSVerify: false }],
+    users: [{ name: 'canary-hooks', token }],
+    contexts: [{ name: 'itest', cluster: 'itest', user: 'canary-hooks' }],
+    currentContext: 'itest',
+  });
+  return kc;
+}

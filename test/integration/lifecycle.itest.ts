@@ -14,6 +14,7 @@ import {
   kubeConfig,
   kubectl,
   kubectlOk,
+  serviceAccountConfig,
   validSpec,
 } from './helpers.js';
 import { HookServer, Metacontroller } from './metacontroller.js';
@@ -63,7 +64,8 @@ t.before(async () => {
   // A round minute plus 5 s, so each `advance(60)` passes exactly one tick of `* * * * *`.
   const start = new Date();
   start.setUTCSeconds(5, 0);
-  hooks = await HookServer.start(kubeConfig(), start);
+  // The service talks to the API server as its own ServiceAccount (Events).
+  hooks = await HookServer.start(await serviceAccountConfig(), start);
   mc = new Metacontroller(hooks);
   for (const d of [
     deploymentObject({ name: 'shop-v1', namespace: ns, app: 'shop', version: 'v1', replicas: 10 }),
@@ -231,6 +233,33 @@ t.test('a fixed image starts it again from step 1; completion finishes it', asyn
   t.equal(await replicas('shop-v1'), 0);
   t.equal(await replicas('shop-v2'), 10);
   t.match((await wide()).row, { OLDREPLICAS: '0', NEWREPLICAS: '10', CURRENTSTEP: '5', STATE: 'complete' });
+});
+
+t.test('each transition is a Kubernetes Event on the Canary, sent with the service account', async (t) => {
+  await hooks.events.idle();
+  t.equal(hooks.events.stats.failed, 0, 'no Event was refused (RBAC allows creating them)');
+  const list = JSON.parse(
+    await kubectlOk([
+      'get',
+      'events',
+      '-n',
+      ns,
+      '--field-selector',
+      'involvedObject.name=shop',
+      '-o',
+      'json',
+    ]),
+  ) as { items: { reason: string; type: string; involvedObject: { kind: string } }[] };
+  const seen = list.items.map((e) => `${e.type}/${e.reason}`);
+  t.ok(list.items.every((e) => e.involvedObject.kind === 'Canary'));
+  t.ok(
+    seen.some((s) => s.startsWith('Warning/') && /CrashLoop|RolledBack/.test(s)),
+    `a Warning for the rollback: ${seen}`,
+  );
+  t.ok(seen.length >= 6, `started, steps, stop, resume, rollback, restart, completion: ${seen}`);
+  const describe = await kubectlOk(['describe', 'canary', 'shop', '-n', ns]);
+  t.match(describe, /Events:/);
+  t.match(describe, /canary-hooks/);
 });
 
 t.test('an unknown command is named in the status and changes nothing', async (t) => {

@@ -18,6 +18,7 @@
 import type { AddressInfo } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
 import { buildApp } from '../../server/app.js';
+import { createEventRecorder, kubeEventSink, type EventRecorder } from '../../server/events.js';
 import { createKubeApi } from '../../server/kube.js';
 import type { FastifyInstance } from 'fastify';
 import { CANARY_GROUP, CANARY_PLURAL, CANARY_VERSION, kubeConfig } from './helpers.js';
@@ -83,6 +84,8 @@ export class HookServer {
     private readonly app: FastifyInstance,
     readonly baseUrl: string,
     private readonly clock: { now: Date },
+    /** Kubernetes Events on transitions, sent as the service sends them. */
+    readonly events: EventRecorder,
   ) {}
 
   get now(): Date {
@@ -90,16 +93,24 @@ export class HookServer {
   }
 
   /**
-   * `kubeconfig` is what the service's Kubernetes client uses for finalize; the
-   * clock starts at `start` and moves only when a test says so.
+   * `kubeconfig` is what the service's Kubernetes client uses (finalize and
+   * Events); the clock starts at `start` and moves only when a test says so.
    */
   static async start(kubeconfig: k8s.KubeConfig, start: Date): Promise<HookServer> {
     const clock = { now: start };
-    const app = buildApp({ kube: createKubeApi(kubeconfig), clock: () => clock.now });
+    const events = createEventRecorder({
+      sink: kubeEventSink(kubeconfig),
+      clock: () => clock.now,
+      instance: 'canary-hooks-itest',
+    });
+    const app = buildApp({
+      kube: createKubeApi(kubeconfig),
+      clock: () => clock.now,
+      onTransitions: events.listener,
+    });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = app.server.address() as AddressInfo;
-    const server = new HookServer(app, `http://127.0.0.1:${port}`, clock);
-    return server;
+    return new HookServer(app, `http://127.0.0.1:${port}`, clock, events);
   }
 
   advance(seconds: number): void {
@@ -117,8 +128,9 @@ export class HookServer {
     return JSON.parse(text);
   }
 
-  close(): Promise<void> {
-    return this.app.close();
+  async close(): Promise<void> {
+    await this.events.idle();
+    await this.app.close();
   }
 }
 
