@@ -83,3 +83,37 @@ t.test('a step waits for the new replicas to become available', async (t) => {
   ] satisfies Row[]);
   t.same(sim.violations, []);
 });
+
+t.test('a step waits for the Deployment controller to observe the new replicas', async (t) => {
+  // The Deployment controller takes 90 s to act on a spec change (a busy kube-controller-manager).
+  const sim = await Simulation.start({
+    start: '2026-11-23T10:00:00Z',
+    spec: { totalReplicas: 4, stepReplicas: 2 },
+    command: 'apply',
+    deploymentControllerDelaySeconds: 90,
+  });
+  t.teardown(() => sim.close());
+
+  await sim.sync();
+  await sim.runWhile(() => !isComplete(sim));
+
+  const observing = 'Canary is Running: waiting for the Deployment controller to observe my-app-v2';
+  t.same(sim.rows, [
+    ['2026-11-23T10:00:00Z', 2, 2, 1, 'running', 'Canary is Running'],
+    // generation 2 is not observed yet: its availableReplicas speak for the old spec
+    ['2026-11-23T10:01:00Z', 2, 2, 1, 'running', observing],
+    ['2026-11-23T10:01:10Z', 2, 2, 1, 'running', observing],
+    ['2026-11-23T10:01:20Z', 2, 2, 1, 'running', observing],
+    // observed at 10:01:30, its pods just created
+    [
+      '2026-11-23T10:01:30Z',
+      2,
+      2,
+      1,
+      'running',
+      'Canary is Running: waiting for my-app-v2: 0 of 2 replicas available',
+    ],
+    ['2026-11-23T10:01:40Z', 0, 4, 2, 'complete', 'Canary is complete'],
+  ] satisfies Row[]);
+  t.same(sim.violations, []);
+});
