@@ -160,12 +160,13 @@ function percentile(sorted, p) {
  * @param {string} options.url
  * @param {string} options.path
  * @param {string} options.body
+ * @param {string[]} [options.bodies] several bodies, sent in turn on each connection (instead of `body`)
  * @param {number} options.duration seconds
  * @param {number} [options.connections]
  * @param {number} [options.overallRate] requests per second across all connections
  * @returns {Promise<LoadResult>}
  */
-export async function load({ url, path, body, duration, connections = 10, overallRate }) {
+export async function load({ url, path, body, bodies, duration, connections = 10, overallRate }) {
   /** @type {number[]} */
   const latencies = [];
   let non2xx = 0;
@@ -179,6 +180,7 @@ export async function load({ url, path, body, duration, connections = 10, overal
     duration,
     timeout: 10,
     ...(overallRate ? { overallRate } : {}),
+    ...(bodies ? { requests: bodies.map((b) => ({ method: 'POST', path, body: b })) } : {}),
   });
   instance.on('response', (_client, statusCode, _bytes, responseTime) => {
     if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);

@@ -400,14 +400,18 @@ function pod(deploymentName, version, index) {
  *
  * @param {number} podCount pods observed (0, 20, 200); also the Canary's totalReplicas when above 0
  * @param {Date} now the bench's start: the last step was taken a little before it
+ * @param {number} [variant] above 0: another Canary (its own name, uid and last step time), as
+ *   a cluster with many Canaries sends them
  */
-export function syncRequest(podCount, now = new Date()) {
+export function syncRequest(podCount, now = new Date(), variant = 0) {
   const total = podCount > 0 ? podCount : 10;
   const step = Math.max(1, Math.floor(total / 5));
   const currentStep = 2;
   const newReplicas = Math.min(total, currentStep * step);
   const oldReplicas = total - newReplicas;
-  const lastStepTime = new Date(now.getTime() - 5 * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const lastStepTime = new Date(now.getTime() - 5 * 60_000 - variant * 7_000)
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z');
   const spec = {
     oldDeployment: `${APP}-v1`,
     newDeployment: `${APP}-v2`,
@@ -464,9 +468,9 @@ export function syncRequest(podCount, now = new Date()) {
     apiVersion: 'canary.k8shuginn.io/v1alpha1',
     kind: 'Canary',
     metadata: {
-      name: APP,
+      name: variant > 0 ? `${APP}-${variant}` : APP,
       namespace: NAMESPACE,
-      uid: CANARY_UID,
+      uid: variant > 0 ? CANARY_UID.replace(/.{6}$/, String(variant).padStart(6, '0')) : CANARY_UID,
       resourceVersion: '81230001',
       generation: 4,
       creationTimestamp: '2026-11-21T08:00:00Z',

@@ -13,7 +13,9 @@
  *   BENCH_DURATION=10     each throughput run        BENCH_WARMUP=3   before each run
  *   BENCH_CONNECTIONS=10  concurrent connections     BENCH_PODS=0,20,200
  *   BENCH_SOAK_SECONDS=60 fixed-rate soak, 0 skips   BENCH_RATE=1000  its requests/s
- *   BENCH_SOAK_PODS=20    the soak's payload         BENCH_RESULTS=bench/results.json ('' to not write)
+ *   BENCH_SOAK_PODS=20    the soak's payload         BENCH_SOAK_CANARIES=50 distinct Canaries it cycles
+ *   BENCH_SOAK_WARMUP=10  at the rate, before its start RSS
+ *   BENCH_RESULTS=bench/results.json ('' to not write)
  */
 /* global fetch -- Node's own, since 18 */
 import { Buffer } from 'node:buffer';
@@ -48,6 +50,8 @@ const config = {
   soakSeconds: numberFromEnv('BENCH_SOAK_SECONDS', 60),
   rate: numberFromEnv('BENCH_RATE', 1000),
   soakPods: numberFromEnv('BENCH_SOAK_PODS', 20),
+  soakCanaries: Math.max(1, numberFromEnv('BENCH_SOAK_CANARIES', 50)),
+  soakWarmup: numberFromEnv('BENCH_SOAK_WARMUP', 10),
 };
 const resultsPath = env.BENCH_RESULTS ?? `${root}bench/results.json`;
 
@@ -151,14 +155,19 @@ async function soak() {
   const child = await startChild(serverArgs, serverEnv, '/healthz');
   try {
     await checkAnswer(child.url, body);
+    // Many Canaries, as a cluster sends them: each its own name and schedule anchor.
+    const bodies = [body];
+    for (let v = 1; v < config.soakCanaries; v++) bodies.push(JSON.stringify(syncRequest(pods, now, v)));
     const base = {
       url: child.url,
       path: '/sync',
       body,
+      bodies,
       connections: config.connections,
       overallRate: config.rate,
     };
-    if (config.warmup > 0) await load({ ...base, duration: config.warmup });
+    // Long enough for the heap to reach its working size, so start and end compare like with like.
+    if (config.soakWarmup > 0) await load({ ...base, duration: config.soakWarmup });
     const start = memoryOf(child.pid);
     /** @type {number[]} */
     const samples = [];
@@ -199,7 +208,7 @@ async function main() {
   );
   say(
     `runs: ${config.warmup}s warm-up + ${config.duration}s, ${config.connections} connections; ` +
-      `soak ${config.soakSeconds}s at ${config.rate} req/s with ${config.soakPods} pods`,
+      `soak ${config.soakSeconds}s at ${config.rate} req/s with ${config.soakPods} pods, ${config.soakCanaries} Canaries, after ${config.soakWarmup}s warm-up`,
   );
 
   say('\nsync decision in-process (decideSync on a parsed request):');
@@ -242,7 +251,9 @@ async function main() {
   /** @type {Awaited<ReturnType<typeof soak>> | undefined} */
   let soakResult;
   if (config.soakSeconds > 0) {
-    say(`\nsoak: ${config.soakSeconds}s at ${config.rate} req/s, ${config.soakPods} pods:`);
+    say(
+      `\nsoak: ${config.soakSeconds}s at ${config.rate} req/s, ${config.soakPods} pods, ${config.soakCanaries} Canaries in turn:`,
+    );
     soakResult = await soak();
     say(
       `  achieved ${round(soakResult.rps, 0)} req/s, p50 ${round(soakResult.p50)} ms, p99 ${round(soakResult.p99)} ms ` +
