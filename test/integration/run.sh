@@ -6,11 +6,11 @@
 #
 #   bash test/integration/run.sh                 # run the integration tests
 #   bash test/integration/run.sh bash            # a shell with a live cluster
-#   bash test/integration/run.sh npx tap ... f   # one test file
+#   bash test/integration/run.sh run_tests test/integration/crd.itest.ts   # one file
 #
 # Env:
 #   KUBE_VERSION        Kubernetes release (see kube-binaries.sh)
-#   KEEP_CLUSTER_LOGS   folder to copy etcd/apiserver logs into at the end
+#   KEEP_CLUSTER_LOGS   folder to copy the servers' logs into at the end
 #                       (always done on failure, into .cache/logs)
 # What the command sees:
 #   KUBECONFIG          admin kubeconfig (token in group system:masters)
@@ -52,7 +52,7 @@ status=0
 stop_all() {
   status=$?
   local i j pid
-  # Newest first (kube-apiserver, then etcd). Each runs in its own process
+  # Newest first (controller-manager, apiserver, etcd). Each runs in its own process
   # group (setsid): signal the whole group, give it a few seconds to shut
   # down, then kill what is left. The data is throwaway: nothing to save.
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
