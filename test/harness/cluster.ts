@@ -274,6 +274,23 @@ export class Cluster {
     this.sim(name, namespace).behaviour = behaviour;
   }
 
+  /**
+   * A pod of this Deployment goes away (node drain, eviction, OOM kill): its
+   * ReplicaSet replaces it at once, and the new pod needs its start-up time.
+   */
+  evictPod(name: string, namespace = NAMESPACE): string {
+    const key = `${namespace}/${name}`;
+    const victim = [...this.pods.values()]
+      .filter((p) => p.deployment === key)
+      .sort((a, b) => a.object.metadata.name.localeCompare(b.object.metadata.name))[0];
+    if (!victim) throw new Error(`Deployment ${key} has no pod to evict`);
+    this.pods.delete(victim.object.metadata.name);
+    const d = this.sim(name, namespace);
+    this.followReplicas(key, d, this.nowMs);
+    this.reconcile();
+    return victim.object.metadata.name;
+  }
+
   deleteDeployment(key: string): void {
     const d = this.deployments.get(key);
     if (!d) return;

@@ -191,6 +191,11 @@ export class Simulation {
     this.cluster.setPodBehaviour(deployment, behaviour);
   }
 
+  /** One pod of the Deployment goes away and is replaced; returns the evicted pod's name. */
+  evictPod(deployment: string): string {
+    return this.cluster.evictPod(deployment);
+  }
+
   deleteCanary(): void {
     this.cluster.deleteCanary();
   }
