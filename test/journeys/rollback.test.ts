@@ -65,15 +65,29 @@ t.test('pods of the old Deployment crash-looping never roll back', async (t) => 
     start: '2026-11-23T10:00:00Z',
     command: 'apply',
     spec: { totalReplicas: 4 },
+    // Both Deployments select the very same labels: only the owning ReplicaSet's name tells their pods apart.
     deployments: [
-      { name: 'my-app-v1', replicas: 4, behaviour: { kind: 'crash', afterSeconds: 0 } },
-      { name: 'my-app-v2', replicas: 0 },
+      {
+        name: 'my-app-v1',
+        replicas: 4,
+        version: 'stable',
+        image: 'example/app:v1',
+        behaviour: { kind: 'crash', afterSeconds: 0 },
+      },
+      { name: 'my-app-v2', replicas: 0, version: 'stable', image: 'example/app:v2' },
     ],
   });
   t.teardown(() => sim.close());
 
   await sim.sync();
   await sim.runWhile(() => sim.status?.state !== 'complete');
+  const oldPods = Object.values(sim.calls[0]?.request.related['Pod.v1'] ?? {});
+  t.equal(oldPods.length, 4, 'the crashing old pods were sent to the hook');
+  t.match(
+    oldPods[0]?.metadata.labels,
+    { app: 'my-app', version: 'stable' },
+    "with the new selector's labels",
+  );
   t.same(sim.rows, [
     ['2026-11-23T10:00:00Z', 2, 2, 1, 'running', RUNNING],
     ['2026-11-23T10:01:00Z', 0, 4, 2, 'complete', 'Canary is complete'],
