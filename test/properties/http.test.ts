@@ -14,7 +14,7 @@ import type { Deployment, FinalizeResponse, SyncResponse } from '../../hooks/wir
 import { CANARY_UID } from '../fixtures/cluster.js';
 import { childrenComplaints, syncComplaints, untouchedComplaints } from '../harness/invariants.js';
 import { validateCanaryStatus } from '../helpers/crd.js';
-import { syncCase, validSpec } from './arbitraries.js';
+import { syncCase, validSpec } from '../harness/arbitraries.js';
 
 const RUNS = Number(process.env.PROPERTY_RUNS_HTTP ?? 50);
 

@@ -9,9 +9,9 @@ import fc from 'fast-check';
 import t from 'tap';
 import type { PodBehaviour } from '../harness/cluster.js';
 import { Simulation } from '../harness/simulation.js';
-import { COMMAND_VALUES, NEW } from './arbitraries.js';
+import { COMMAND_VALUES, NEW } from '../harness/arbitraries.js';
 
-const RUNS = Number(process.env.PROPERTY_RUNS_HTTP ?? 20);
+const RUNS = Number(process.env.PROPERTY_RUNS_HTTP ?? 15);
 
 const behaviour: fc.Arbitrary<PodBehaviour> = fc.oneof(
   {

@@ -7,7 +7,7 @@ import t from 'tap';
 import { decideSync } from '../../hooks/sync.js';
 import type { SyncResponse } from '../../hooks/wire.js';
 import { syncComplaints } from '../harness/invariants.js';
-import { syncCase, type Case } from './arbitraries.js';
+import { syncCase, type Case } from '../harness/arbitraries.js';
 
 // PROPERTY_RUNS=5000 for a deeper search; the default keeps the suite fast on a shared machine.
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 400);

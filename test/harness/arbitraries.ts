@@ -1,5 +1,5 @@
 /**
- * Random inputs for the property tests: specs (valid and invalid), statuses
+ * Random inputs for the property tests (test/properties/): specs (valid and invalid), statuses
  * (from plausible to garbage), annotations, Deployments, pods and times,
  * assembled into sync requests shaped as Metacontroller sends them.
  */
