@@ -120,6 +120,14 @@ function watchStatus(
     if (io.signal?.aborted) return finish(EXIT.ok);
     io.signal?.addEventListener('abort', onAbort);
 
+    // Each key's watch has a generation: cancelling or replacing it makes the
+    // old one's late events and its end (which would re-open it) no-ops.
+    const generations = new Map<string, number>();
+    const cancel = (key: string) => {
+      generations.set(key, (generations.get(key) ?? 0) + 1);
+      controllers.get(key)?.abort();
+      controllers.delete(key);
+    };
     const open = (
       key: string,
       kind: 'canary' | 'deployment',
@@ -128,20 +136,36 @@ function watchStatus(
       onEvent: (e: WatchEvent) => void,
     ) => {
       if (finished) return;
+      const generation = generations.get(key) ?? 0;
+      const current = () => !finished && (generations.get(key) ?? 0) === generation;
       void api
-        .watchOne(kind, namespace, name, resourceVersion, onEvent, (err) => {
-          if (finished) return;
-          if (err) return finish(err.exitCode, `error: watch ${kind} ${name}: ${err.message}`);
-          // The API server ends watches after a while: start again from now.
-          void io.sleep(REWATCH_DELAY_MS, io.signal).then(
-            () => open(key, kind, name, undefined, onEvent),
-            () => undefined,
-          );
-        })
-        .then((controller) => {
-          if (finished) controller.abort();
-          else controllers.set(key, controller);
-        });
+        .watchOne(
+          kind,
+          namespace,
+          name,
+          resourceVersion,
+          (e) => {
+            if (current()) onEvent(e);
+          },
+          (err) => {
+            if (!current()) return;
+            if (err) return finish(err.exitCode, `error: watch ${kind} ${name}: ${err.message}`);
+            // The API server ends watches after a while: start again from now.
+            void io.sleep(REWATCH_DELAY_MS, io.signal).then(
+              () => {
+                if (current()) open(key, kind, name, undefined, onEvent);
+              },
+              () => undefined,
+            );
+          },
+        )
+        .then(
+          (controller) => {
+            if (current()) controllers.set(key, controller);
+            else controller.abort();
+          },
+          (err: unknown) => finish(EXIT.failed, `error: watch ${kind} ${name}: ${(err as Error).message}`),
+        );
     };
 
     const watchDeployment = (role: 'oldDeployment' | 'newDeployment', name: string | undefined) => {
@@ -164,8 +188,8 @@ function watchStatus(
       const after = deploymentNames(canary);
       if (before[0] !== after[0] || before[1] !== after[1]) {
         // The spec now names other Deployments: read and watch those instead.
-        controllers.get('oldDeployment')?.abort();
-        controllers.get('newDeployment')?.abort();
+        cancel('oldDeployment');
+        cancel('newDeployment');
         void readDeployments(api, canary).then((d) => {
           Object.assign(views, d);
           draw();
@@ -252,7 +276,21 @@ export async function setCommand(
   }
   await api.setCommand(namespace, name, value);
   io.out(`${ref} annotated: ${COMMAND_ANNOTATION}=${value}\n`);
+  const note = noEffectNote(canary, value);
+  if (note) io.err(`note: ${ref} ${note}\n`);
   return EXIT.ok;
+}
+
+/** Commands the controller records but that move nothing from where the Canary stands (SPEC section 4). */
+export function noEffectNote(canary: Canary, value: string): string | undefined {
+  const state = canary.status?.state;
+  if (state === 'complete' && (value === 'apply' || value === 'completion')) {
+    return `is complete: ${value} changes nothing (rollback goes back to step 0)`;
+  }
+  if (value === 'stop' && (state === 'stop' || state === 'complete')) {
+    return `is not running (state ${state}): stop changes nothing`;
+  }
+  return undefined;
 }
 
 // ------------------------------------------------------------------ plan

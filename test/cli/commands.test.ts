@@ -179,3 +179,18 @@ t.test('command errors: not found (2), forbidden patch (3), unreachable (5)', as
   t.equal(r.code, EXIT.unreachable);
   t.match(r.stderr, /^error: cannot reach the Kubernetes API at http:\/\/127\.0\.0\.1:1: ECONNREFUSED\n$/);
 });
+
+t.test('a command that moves nothing is still set, with a note saying so', async (t) => {
+  const { api, kubeconfig } = await cluster(t);
+  api.putCanary(canaryObject('web', { status: runningStatus({ state: 'complete', observedCommand: '' }) }));
+  let r = await runCli(['apply', 'web', '--kubeconfig', kubeconfig]);
+  t.equal(r.code, EXIT.ok);
+  t.equal(r.stdout, `canary/web annotated: ${KEY}=apply\n`);
+  t.equal(r.stderr, 'note: canary/web is complete: apply changes nothing (rollback goes back to step 0)\n');
+  api.putCanary(canaryObject('web', { status: runningStatus({ state: 'stop', observedCommand: '' }) }));
+  r = await runCli(['stop', 'web', '--kubeconfig', kubeconfig]);
+  t.equal(r.stderr, 'note: canary/web is not running (state stop): stop changes nothing\n');
+  api.putCanary(canaryObject('web', { status: runningStatus({ state: 'running', observedCommand: '' }) }));
+  r = await runCli(['stop', 'web', '--kubeconfig', kubeconfig]);
+  t.equal(r.stderr, '', 'no note when the command acts');
+});

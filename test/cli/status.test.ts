@@ -211,3 +211,41 @@ t.test(
     t.ok(outputs[0]?.startsWith('\x1b[H\x1b[2J'), 'redraws in place');
   },
 );
+
+t.test('status --watch follows the spec to other Deployments', async (t) => {
+  const { api, kubeconfig } = await cluster(t);
+  const canary = canaryObject('web', { status: runningStatus() });
+  api.putCanary(canary);
+  api.putDeployment(deploymentObject('web-v1', 6, 6));
+  api.putDeployment(deploymentObject('web-v3', 4, 1));
+  const stop = new AbortController();
+  const frames: string[] = [];
+  const running = runCli(['status', 'web', '-w', '--kubeconfig', kubeconfig], {
+    signal: stop.signal,
+    onOut: (text) => frames.push(text),
+  });
+  await api.watching(3);
+  t.match(frames.at(-1), /new {2}web-v2: asked 4, not found/);
+  api.putCanary({ ...canary, spec: { ...canary.spec, newDeployment: 'web-v3' } });
+  await api.watching(3);
+  while (!api.requests.some((r) => r.query.get('fieldSelector') === 'metadata.name=web-v3')) {
+    await new Promise((r) => setImmediate(r));
+  }
+  while (!/web-v3: asked 4, spec 4, available 1/.test(frames.at(-1) ?? '')) {
+    await new Promise((r) => setImmediate(r));
+  }
+  api.putDeployment(deploymentObject('web-v3', 4, 4));
+  while (!/web-v3: asked 4, spec 4, available 4/.test(frames.at(-1) ?? '')) {
+    await new Promise((r) => setImmediate(r));
+  }
+  t.pass('redrawn from the new Deployment and its watch');
+  const opened = (name: string) =>
+    api.requests.filter(
+      (r) => r.query.get('watch') === 'true' && r.query.get('fieldSelector') === `metadata.name=${name}`,
+    ).length;
+  t.equal(opened('web-v2'), 1, 'the watch of the Deployment no longer named is closed, not re-opened');
+  t.equal(opened('web-v3'), 1);
+  t.equal(api.openWatches, 3);
+  stop.abort();
+  t.equal((await running).code, EXIT.ok);
+});
