@@ -1,7 +1,14 @@
 /** Kubernetes-style conditions whose transition times move only when their status does. */
 import type { Condition } from './wire.js';
 
-export const CONDITION_TYPES = ['Valid', 'CommandAccepted', 'Progressing', 'RolledBack', 'Complete'] as const;
+export const CONDITION_TYPES = [
+  'Valid',
+  'CommandAccepted',
+  'Progressing',
+  'StepAvailable',
+  'RolledBack',
+  'Complete',
+] as const;
 export type ConditionType = (typeof CONDITION_TYPES)[number];
 
 export interface ConditionUpdate {

@@ -12,7 +12,7 @@
  * scaled.
  */
 import { readCommand, unknownCommandMessage, type Command } from './commands.js';
-import { findCondition, updateConditions, type ConditionUpdate } from './conditions.js';
+import { findCondition, updateConditions, type ConditionType, type ConditionUpdate } from './conditions.js';
 import { availability, podTemplateRevision, type Availability } from './deployments.js';
 import { observedDeployments, observedPods } from './observed.js';
 import { findCrashLoopingPod } from './pods.js';
@@ -90,6 +90,12 @@ interface Progress {
   runningSince: string | null;
   rollback: RollbackRecord | null;
   observedCommand: string;
+  /**
+   * The step (identified by its number and time) whose replicas the prior
+   * status says all became available. Kept so that a pod evicted hours later
+   * is not mistaken for a step that never made its progress deadline.
+   */
+  reachedStep: { step: number; lastStepTime: string | null } | null;
 }
 
 interface Observed {
@@ -164,6 +170,10 @@ function settle(prior: PriorStatus, spec: CanarySpec, nowText: string): Progress
     runningSince,
     rollback: prior.rollback,
     observedCommand: prior.observedCommand,
+    reachedStep:
+      findCondition(prior.conditions, 'StepAvailable')?.status === 'True'
+        ? { step: prior.currentStep, lastStepTime: prior.lastStepTime }
+        : null,
   };
 }
 
@@ -268,6 +278,12 @@ function newReplicasAvailability(p: Progress, o: Observed): Availability {
   return availability(o.newDeployment, stepReplicas(o.spec, p.step).newReplicas);
 }
 
+/** The replicas asked at this step are available now, or were at some point since the step was taken. */
+function hasReachedStep(p: Progress, o: Observed): boolean {
+  const remembered = p.reachedStep?.step === p.step && p.reachedStep.lastStepTime === p.lastStepTime;
+  return remembered || newReplicasAvailability(p, o).ready;
+}
+
 function deadlineOf(p: Progress, o: Observed): number | undefined {
   if (o.spec.progressDeadlineSeconds === undefined || p.lastStepTime === null) return undefined;
   return Date.parse(p.lastStepTime) + o.spec.progressDeadlineSeconds * 1000;
@@ -285,7 +301,7 @@ function automaticRollback(stage: Stage, o: Observed): Stage {
   } else {
     const deadline = deadlineOf(p, o);
     const ready = newReplicasAvailability(p, o);
-    if (deadline !== undefined && o.now.getTime() >= deadline && !ready.ready) {
+    if (deadline !== undefined && o.now.getTime() >= deadline && !hasReachedStep(p, o)) {
       reason = 'ProgressDeadlineExceeded';
       detail =
         `${ready.available} of ${ready.asked} replicas of ${o.spec.newDeployment} available ` +
@@ -398,6 +414,24 @@ function progressingCondition(p: Progress, waiting: Availability | undefined): C
     : { type: 'Progressing', status: 'False', reason: 'Stopped', message: `Stopped at step ${p.step}` };
 }
 
+function stepAvailableCondition(p: Progress, o: Observed): ConditionUpdate {
+  const asked = stepReplicas(o.spec, p.step).newReplicas;
+  if (hasReachedStep(p, o)) {
+    return {
+      type: 'StepAvailable',
+      status: 'True',
+      reason: 'ReplicasAvailable',
+      message: `The ${asked} replicas of ${o.spec.newDeployment} asked at step ${p.step} became available`,
+    };
+  }
+  return {
+    type: 'StepAvailable',
+    status: 'False',
+    reason: 'WaitingForReplicas',
+    message: `Waiting for ${newReplicasAvailability(p, o).waitingFor ?? o.spec.newDeployment}`,
+  };
+}
+
 function rolledBackCondition(p: {
   state: CanaryState;
   step: number;
@@ -444,7 +478,7 @@ function resyncAfter(p: Progress, o: Observed, waiting: Availability | undefined
     wakeups.push(waiting ? AVAILABILITY_RETRY_SECONDS : (dueTime(p, o).getTime() - o.now.getTime()) / 1000);
   }
   const deadline = isPartWay(p, o.spec) && o.spec.enableRollback ? deadlineOf(p, o) : undefined;
-  if (deadline !== undefined && !newReplicasAvailability(p, o).ready) {
+  if (deadline !== undefined && !hasReachedStep(p, o)) {
     wakeups.push((deadline - o.now.getTime()) / 1000);
   }
   if (wakeups.length === 0) return 0;
@@ -483,6 +517,7 @@ function successResponse(
         { type: 'Valid', status: 'True', reason: 'Valid', message: 'Spec and Deployments are valid' },
         commandCondition(reading, p.observedCommand),
         progressingCondition(p, waiting),
+        stepAvailableCondition(p, o),
         rolledBackCondition(p),
         completeCondition(p.state),
       ],
@@ -527,6 +562,12 @@ function missingDeployments(spec: CanarySpec, canary: Canary, deployments: Reado
   } satisfies Problem;
 }
 
+function heldCondition(prior: PriorStatus, type: ConditionType): ConditionUpdate[] {
+  const held = findCondition(prior.conditions, type);
+  if (held?.status !== 'True' && held?.status !== 'False') return [];
+  return [{ type, status: held.status, reason: held.reason, message: held.message }];
+}
+
 /** Nothing is scaled: every child goes back as observed, and the last replica counts stay on record. */
 function errorDecision(
   problem: Problem,
@@ -561,6 +602,8 @@ function errorDecision(
         { type: 'Valid', status: 'False', reason: problem.reason, message: problem.message },
         commandCondition(readCommand(canary, prior.observedCommand), prior.observedCommand),
         { type: 'Progressing', status: 'False', reason: 'Error', message: problem.message },
+        // Held as it was: the step has not moved, and the memory must survive the error.
+        ...heldCondition(prior, 'StepAvailable'),
         rolledBackCondition(rolledBack),
         completeCondition(wasComplete ? 'complete' : 'error'),
       ],

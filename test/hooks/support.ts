@@ -21,6 +21,8 @@ export interface Position {
   runningSince?: string;
   rollback?: RollbackRecord | null;
   message?: string;
+  /** The prior status remembers that this step's replicas all became available. */
+  stepAvailable?: boolean;
 }
 
 export function status(p: Position): ObservedStatus {
@@ -36,6 +38,15 @@ export function status(p: Position): ObservedStatus {
       lastTransitionTime: p.runningSince ?? p.lastStepTime ?? T0,
     },
   ];
+  if (p.stepAvailable !== undefined) {
+    conditions.push({
+      type: 'StepAvailable',
+      status: p.stepAvailable ? 'True' : 'False',
+      reason: p.stepAvailable ? 'ReplicasAvailable' : 'WaitingForReplicas',
+      message: '',
+      lastTransitionTime: p.lastStepTime ?? T0,
+    });
+  }
   return {
     oldReplicas: total - newReplicas,
     newReplicas,

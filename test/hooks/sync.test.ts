@@ -591,6 +591,16 @@ const rollbackCases: Case[] = [
     expect: { state: 'running', step: 2, old: 6, new: 4, transitions: [], resync: 60 },
   },
   {
+    name: 'a pod lost long after the step became available is no missed deadline',
+    world: {
+      position: { state: 'running', step: 2, lastStepTime: T0, stepAvailable: true },
+      canary: { command: 'apply', spec: { progressDeadlineSeconds: 300, cronSchedule: '0 * * * *' } },
+      newAvailable: 3,
+      now: '2026-11-23T09:30:00Z',
+    },
+    expect: { state: 'running', step: 2, old: 6, new: 4, transitions: [] },
+  },
+  {
     name: 'past progressDeadlineSeconds with every replica available nothing happens',
     world: {
       position: { state: 'running', step: 2, lastStepTime: T0 },
@@ -621,6 +631,28 @@ t.test('automatic rollback (SPEC section 5)', async (t) => {
       from: { state: 'running', step: 3 },
       to: { state: 'stop', step: 0 },
     });
+  });
+
+  t.test('availability remembered for one step does not carry over to the next', async (t) => {
+    const spec = { progressDeadlineSeconds: 300, cronSchedule: '* * * * *' };
+    const stepped = sync({
+      position: { state: 'running', step: 1, lastStepTime: T0, stepAvailable: true },
+      canary: { command: 'apply', spec },
+      now: '2026-11-23T09:01:00Z',
+    });
+    t.equal(stepped.response.status.currentStep, 2);
+    t.match(condition(stepped, 'StepAvailable'), {
+      status: 'False',
+      reason: 'WaitingForReplicas',
+      lastTransitionTime: '2026-11-23T09:01:00Z',
+    });
+    // Five minutes on, the new step's replicas never became available: that is a missed deadline.
+    const late = decideSync(
+      request({ canary: { command: 'apply', spec, status: stepped.response.status }, newAvailable: 2 }),
+      new Date('2026-11-23T09:06:00Z'),
+    );
+    t.equal(late.response.status.currentStep, 0);
+    t.match(late.transitions[0], { kind: 'RolledBack', reason: 'ProgressDeadlineExceeded' });
   });
 
   t.test('rolled back with apply still annotated, it stays stopped on the same pod template', async (t) => {
@@ -881,7 +913,7 @@ t.test('condition transition times move only when their status changes', async (
   t.equal(condition(stepped, 'Valid')?.lastTransitionTime, '2026-11-23T09:00:30Z');
   t.same(
     stepped.response.status.conditions.map((c) => c.type),
-    ['Valid', 'CommandAccepted', 'Progressing', 'RolledBack', 'Complete'],
+    ['Valid', 'CommandAccepted', 'Progressing', 'StepAvailable', 'RolledBack', 'Complete'],
   );
 });
 
