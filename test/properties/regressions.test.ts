@@ -12,6 +12,9 @@ import { syncComplaints } from '../harness/invariants.js';
 
 const NOW = new Date('2026-11-23T10:00:00Z');
 
+const conditionOf = (status: { conditions: { type: string }[] }, type: string) =>
+  status.conditions.find((c) => c.type === type);
+
 function request(status: ObservedStatus | undefined, options: { command?: string; spec?: object } = {}) {
   return syncRequest(canary({ status, command: options.command, spec: { ...options.spec } }), [
     deployment({ name: 'my-app-v1', replicas: 10 }),
@@ -58,7 +61,7 @@ t.test('a repeated error keeps the RolledBack and Complete conditions', async (t
   const later = new Date('2026-11-23T10:05:00Z');
   const second = again(complete, first.status, later);
   t.equal(second.status.state, 'error');
-  t.match(second.status.conditions, [{}, {}, {}, {}, { type: 'Complete', status: 'True' }]);
+  t.match(conditionOf(second.status, 'Complete'), { status: 'True' });
   t.same(second.status.conditions, first.status.conditions, 'nothing flaps, no new transition time');
 
   const rolledBack = missingNew({
@@ -69,12 +72,7 @@ t.test('a repeated error keeps the RolledBack and Complete conditions', async (t
   });
   const r1 = decideSync(rolledBack, NOW).response;
   const r2 = again(rolledBack, r1.status, later);
-  t.match(r2.status.conditions, [
-    {},
-    {},
-    {},
-    { type: 'RolledBack', status: 'True', reason: 'CrashLoopBackOff' },
-  ]);
+  t.match(conditionOf(r2.status, 'RolledBack'), { status: 'True', reason: 'CrashLoopBackOff' });
   t.same(r2.status.conditions, r1.status.conditions);
 });
 
@@ -114,7 +112,7 @@ t.test("a stale Progressing condition does not move a fresh start's schedule", a
   );
   const first = decideSync(req, NOW).response;
   t.match(first.status, { state: 'running', currentStep: 1, nextStepTime: '2026-11-23T10:01:00Z' });
-  t.match(first.status.conditions[2], { type: 'Progressing', lastTransitionTime: '2026-11-23T10:00:00Z' });
+  t.match(conditionOf(first.status, 'Progressing'), { lastTransitionTime: '2026-11-23T10:00:00Z' });
   t.same(again(req, first.status).status, first.status, 'read back, the same next step');
 });
 
