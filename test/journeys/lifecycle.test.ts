@@ -151,3 +151,41 @@ t.test('totalReplicas edited mid-rollout: the same step, resized', async (t) => 
   t.equal(sim.status?.observedGeneration, 3, 'Metacontroller recorded the generation it synced');
   t.same(sim.violations, []);
 });
+
+t.test(
+  'the new Deployment stops matching the selector: error, nothing scaled, then it recovers',
+  async (t) => {
+    const sim = await Simulation.start({ start: '2026-11-23T10:00:00Z', command: 'apply' });
+    t.teardown(() => sim.close());
+    await sim.sync();
+    await sim.runUntil('2026-11-23T10:01:20Z');
+    // Someone relabels my-app-v2: Metacontroller releases it and stops sending it.
+    sim.cluster.setLabels('my-app-v2', { app: 'my-app-canary', version: 'v2' });
+    await sim.sync();
+    t.notOk(sim.cluster.deployment('my-app-v2')?.metadata.ownerReferences, 'released by Metacontroller');
+    await sim.runUntil('2026-11-23T10:02:30Z');
+    // Put back: adopted again, and the rollout goes on from where it stood.
+    sim.advanceTo('2026-11-23T10:02:40Z');
+    sim.cluster.setLabels('my-app-v2', { app: 'my-app', version: 'v2' });
+    await sim.sync();
+    await sim.runWhile(() => sim.status?.state !== 'complete');
+
+    const missing =
+      "Deployment my-app-v2 (spec.newDeployment) not found among this Canary's children: it may not exist " +
+      'in namespace default, or its labels do not match spec.selector (app=my-app), or another controller owns it';
+    t.same(sim.rows, [
+      ['2026-11-23T10:00:00Z', 8, 2, 1, 'running', RUNNING],
+      ['2026-11-23T10:01:00Z', 6, 4, 2, 'running', RUNNING],
+      // the replicas stay as they were, on both Deployments
+      ['2026-11-23T10:01:20Z', 6, 4, 2, 'error', missing],
+      ['2026-11-23T10:01:50Z', 6, 4, 2, 'error', missing],
+      ['2026-11-23T10:02:20Z', 6, 4, 2, 'error', missing],
+      // back at step 2, running again; the next step on the next tick, not at once
+      ['2026-11-23T10:02:40Z', 6, 4, 2, 'running', RUNNING],
+      ['2026-11-23T10:03:00Z', 4, 6, 3, 'running', RUNNING],
+      ['2026-11-23T10:04:00Z', 2, 8, 4, 'running', RUNNING],
+      ['2026-11-23T10:05:00Z', 0, 10, 5, 'complete', COMPLETE],
+    ] satisfies Row[]);
+    t.same(sim.violations, []);
+  },
+);
