@@ -85,7 +85,7 @@ function priorStep(status: unknown): number {
  * The invariants of a sync response. `spec` is read only for names and
  * sizes, and only when the state is not `error` (so the spec was valid).
  */
-export function syncComplaints(request: RequestLike, response: ResponseLike): string[] {
+export function syncComplaints(request: RequestLike, response: ResponseLike, now?: Date): string[] {
   const complaints = [...childrenComplaints(request, response)];
   const status = response.status;
   complaints.push(...validateCanaryStatus(status).map((e) => `status schema: ${e}`));
@@ -122,6 +122,30 @@ export function syncComplaints(request: RequestLike, response: ResponseLike): st
   }
   const others = Object.keys(observedChildren(request)).filter((n) => n !== oldName && n !== newName);
   complaints.push(...untouchedComplaints(request, response, others));
+
+  // Where the canary stands agrees with its state: running is part-way, complete is at the end.
+  const step = status.currentStep as number;
+  const steps = status.totalSteps as number;
+  if (state === 'running' && !(step > 0 && step < steps))
+    complaints.push(`running at step ${step} of ${steps}`);
+  if (state === 'complete' && step !== steps) complaints.push(`complete at step ${step} of ${steps}`);
+  if (state === 'stop' && step >= steps) complaints.push(`stopped at step ${step} of ${steps}`);
+
+  // A running canary says when its next step is due and wakes up for it: at that time,
+  // or in a short retry once it is due and waiting; nothing else has a next step.
+  const next = status.nextStepTime;
+  if (state !== 'running' && next !== null)
+    complaints.push(`nextStepTime ${String(next)} while ${String(state)}`);
+  if (state === 'running') {
+    const after = response.resyncAfterSeconds ?? 0;
+    if (typeof next !== 'string') complaints.push('running without a nextStepTime');
+    else if (now) {
+      const untilDue = Math.ceil((Date.parse(next) - now.getTime()) / 1000);
+      if (!(after > 0 && after <= Math.max(10, untilDue))) {
+        complaints.push(`resyncAfterSeconds ${after} with the next step due in ${untilDue}s`);
+      }
+    }
+  }
 
   // Never more than one step per sync, except back to 0 (rollback) or to the end (completion).
   const totalSteps = status.totalSteps as number;

@@ -238,7 +238,7 @@ export class Metacontroller {
     call.response = response;
     const complaints =
       hook === 'sync'
-        ? syncComplaints(request, response)
+        ? syncComplaints(request, response, this.cluster.now)
         : [
             ...childrenComplaints(request, response),
             ...untouchedComplaints(request, response, 'all'),

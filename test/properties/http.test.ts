@@ -62,7 +62,7 @@ t.test('sync over HTTP: what the decision said, within the invariants, twice ali
       const expected = JSON.parse(JSON.stringify(decideSync(structuredClone(c.request), c.now).response));
       must(same(body, expected), `the body is not the decision:\n${first.text}\n${JSON.stringify(expected)}`);
       must(second.text === first.text, 'the same request twice gave different bytes');
-      const complaints = syncComplaints(c.request, body);
+      const complaints = syncComplaints(c.request, body, c.now);
       must(complaints.length === 0, complaints.join('\n'));
     }),
     { numRuns: RUNS },

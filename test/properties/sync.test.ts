@@ -30,7 +30,7 @@ t.test('every response keeps the invariants', async (t) => {
   fc.assert(
     fc.property(syncCase, (c) => {
       const response = wire(decide(c));
-      const complaints = syncComplaints(c.request, response);
+      const complaints = syncComplaints(c.request, response, c.now);
       if (complaints.length > 0) {
         throw new Error(`${complaints.join('\n')}\nstatus: ${JSON.stringify(response.status)}`);
       }
@@ -49,7 +49,7 @@ t.test('an invalid spec is an error, and nothing is scaled', async (t) => {
         const response = wire(decide(c));
         must(response.status.state === 'error', `state ${response.status.state}`);
         must(/^Invalid spec: spec\.\w/.test(response.status.message), `message ${response.status.message}`);
-        const complaints = syncComplaints(c.request, response);
+        const complaints = syncComplaints(c.request, response, c.now);
         must(complaints.length === 0, complaints.join('\n'));
       },
     ),
