@@ -184,3 +184,50 @@ t.test('a new pod replaced long after its step is no missed progress deadline', 
   ] satisfies Row[]);
   t.same(sim.violations, []);
 });
+
+t.test('a step that made it stays made through a stop, an error and an eviction', async (t) => {
+  const sim = await Simulation.start({
+    start: '2026-11-23T10:00:00Z',
+    command: 'apply',
+    spec: { totalReplicas: 4, cronSchedule: '0 * * * *', progressDeadlineSeconds: 300 },
+  });
+  t.teardown(() => sim.close());
+  const at = async (time: string, act: () => void) => {
+    sim.advanceTo(time);
+    act();
+    await sim.sync();
+  };
+
+  await sim.sync();
+  await sim.runUntil('2026-11-23T10:05:00Z');
+  await at('2026-11-23T10:10:00Z', () => sim.annotate('stop'));
+  await at('2026-11-23T10:20:00Z', () => sim.editSpec({ cronSchedule: 'every hour' }));
+  await at('2026-11-23T10:25:00Z', () => sim.editSpec({ cronSchedule: '0 * * * *' }));
+  await at('2026-11-23T10:30:00Z', () => sim.evictPod('my-app-v2'));
+  await at('2026-11-23T10:40:00Z', () => sim.annotate('apply'));
+  await sim.runWhile(() => sim.status?.state !== 'complete');
+
+  const STOPPED = 'Canary is Stopped';
+  t.same(sim.rows.slice(0, 3), [
+    ['2026-11-23T10:00:00Z', 2, 2, 1, 'running', RUNNING],
+    ['2026-11-23T10:05:00Z', 2, 2, 1, 'running', RUNNING],
+    ['2026-11-23T10:10:00Z', 2, 2, 1, 'stop', STOPPED],
+  ] satisfies Row[]);
+  t.match(sim.rows[3], [
+    '2026-11-23T10:20:00Z',
+    2,
+    2,
+    1,
+    'error',
+    /^Invalid spec: spec\.cronSchedule "every hour"/,
+  ]);
+  t.same(sim.rows.slice(4), [
+    ['2026-11-23T10:25:00Z', 2, 2, 1, 'stop', STOPPED],
+    // stopped part-way, one of its two new pods evicted, deadline long past: no rollback
+    ['2026-11-23T10:30:00Z', 2, 2, 1, 'stop', STOPPED],
+    ['2026-11-23T10:40:00Z', 2, 2, 1, 'running', RUNNING],
+    ['2026-11-23T11:00:00Z', 0, 4, 2, 'complete', 'Canary is complete'],
+  ] satisfies Row[]);
+  t.equal(sim.status?.rollback, null, 'never rolled back');
+  t.same(sim.violations, []);
+});
