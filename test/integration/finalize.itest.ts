@@ -115,7 +115,7 @@ t.test(
         const r = await kubectl(['get', 'configmap', 'fin-witness', '-n', ns]);
         return r.code !== 0 && /NotFound/.test(r.stderr);
       },
-      { timeoutMs: 60_000 },
+      { timeoutMs: 120_000 },
     );
     // The collector handles an owner's dependents together; give it a moment more anyway.
     await new Promise((r) => setTimeout(r, 2000));
@@ -151,7 +151,7 @@ t.test('without finalize, the garbage collector would have deleted them', async 
       const r = await kubectl(['get', 'deployment', 'gone-v1', '-n', ns]);
       return r.code !== 0 && /NotFound/.test(r.stderr);
     },
-    { timeoutMs: 60_000 },
+    { timeoutMs: 120_000 },
   );
   t.pass('an owned Deployment goes with its Canary');
 });
