@@ -109,6 +109,7 @@ t.test(
       const r = await kubectl(['get', 'canary', 'fin', '-n', ns]);
       return r.code !== 0 && /NotFound/.test(r.stderr);
     });
+    // The collector learns of the Canary kind at its next discovery resync (30 s).
     await waitFor(
       'the garbage collector to delete the witness',
       async () => {
