@@ -271,3 +271,44 @@ t.test('an unknown command is named in the status and changes nothing', async (t
   const r = await kubectl(['get', 'canary', 'shop', '-n', ns, '-o', 'jsonpath={.status.message}']);
   t.match(r.stdout, /go-faster/);
 });
+
+t.test('new replicas that never become available roll back after progressDeadlineSeconds', async (t) => {
+  for (const d of [
+    deploymentObject({ name: 'slow-v1', namespace: ns, app: 'slow', version: 'v1', replicas: 4 }),
+    deploymentObject({ name: 'slow-v2', namespace: ns, app: 'slow', version: 'v2', replicas: 0 }),
+  ]) {
+    await apps.createNamespacedDeployment({ namespace: ns, body: d });
+  }
+  await kubectlOk(
+    ['create', '-f', '-'],
+    JSON.stringify(
+      canaryObject(
+        'slow',
+        ns,
+        validSpec({
+          oldDeployment: 'slow-v1',
+          newDeployment: 'slow-v2',
+          totalReplicas: 4,
+          stepReplicas: 2,
+          progressDeadlineSeconds: 90,
+          selector: { matchLabels: { app: 'slow' } },
+        }),
+      ),
+    ),
+  );
+  await mc.sync(ns, 'slow');
+  await kubectlOk(['annotate', '-n', ns, 'canary', 'slow', `${COMMAND}=apply`]);
+  let answer = await mc.sync(ns, 'slow');
+  t.match(answer.status, { oldReplicas: 2, newReplicas: 2, currentStep: 1, state: 'running' });
+  // The Deployment controller sees the new spec, but no pod ever becomes available.
+  await mc.settleDeployment(ns, 'slow-v2', 0);
+  hooks.advance(60);
+  answer = await mc.sync(ns, 'slow');
+  t.match(answer.status, { currentStep: 1, state: 'running' }, 'still within the deadline');
+  hooks.advance(60);
+  answer = await mc.sync(ns, 'slow');
+  t.match(answer.status, { oldReplicas: 4, newReplicas: 0, currentStep: 0, state: 'stop' });
+  t.match(answer.status.rollback, { reason: /ProgressDeadlineExceeded/ });
+  t.equal(await replicas('slow-v2'), 0);
+  t.equal(await replicas('slow-v1'), 4);
+});
