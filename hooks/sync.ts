@@ -198,6 +198,13 @@ function startAt(progress: Progress, step: number, o: Observed): Progress {
   return { ...progress, state: 'running', step, lastStepTime: o.nowText, runningSince: o.nowText };
 }
 
+/** A one-step Canary (stepReplicas == totalReplicas) completes with the step that starts it. */
+function completedAtOnce(next: Progress, o: Observed): Transition[] {
+  if (next.state !== 'complete') return [];
+  const message = `Completed at once: step 1 of ${totalSteps(o.spec)} is the last`;
+  return [transition('Completed', 'SingleStep', message, next, next)];
+}
+
 function rollBack(progress: Progress, o: Observed, reason: RollbackReason, detail: string): Progress {
   return {
     ...progress,
@@ -222,10 +229,14 @@ function actOnCommand(command: Command, p: Progress, o: Observed): Stage {
       if (p.state === 'complete' || p.state === 'running') return unchanged;
       if (p.step === 0) {
         const next = startAt(progress, 1, o);
-        return moved(
-          next,
-          transition('Started', 'ApplyCommand', `Started the rollout at step 1 ${via}`, p, next),
-        );
+        return {
+          progress: next,
+          transitions: [
+            transition('Started', 'ApplyCommand', `Started the rollout at step 1 ${via}`, p, next),
+            ...completedAtOnce(next, o),
+          ],
+          moved: true,
+        };
       }
       const next: Progress = { ...progress, state: 'running', runningSince: o.nowText };
       return moved(next, transition('Resumed', 'ApplyCommand', `Resumed at step ${p.step} ${via}`, p, next));
@@ -269,6 +280,7 @@ function restartWithNewTemplate(p: Progress, o: Observed, annotation: string): S
         p,
         next,
       ),
+      ...completedAtOnce(next, o),
     ],
     moved: true,
   };

@@ -69,7 +69,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   });
   const completions = new Counter({
     name: 'canary_completions_total',
-    help: 'Canaries completed, by reason (AllStepsDone, CompletionCommand)',
+    help: 'Canaries completed, by reason (AllStepsDone, CompletionCommand, SingleStep)',
     labelNames: ['reason'] as const,
     registers: [registry],
   });

@@ -79,7 +79,16 @@ t.test('a repeated error keeps the RolledBack and Complete conditions', async (t
 t.test('apply on a one-step Canary completes at once', async (t) => {
   // stepReplicas == totalReplicas: step 1 moves everything, so there is nothing left to run.
   const req = request(undefined, { command: 'apply', spec: { totalReplicas: 3, stepReplicas: 3 } });
-  const first = decideSync(req, NOW).response;
+  const decision = decideSync(req, NOW);
+  const first = decision.response;
+  t.same(
+    decision.transitions.map((x) => [x.kind, x.reason]),
+    [
+      ['Started', 'ApplyCommand'],
+      ['Completed', 'SingleStep'],
+    ],
+    'the completion is announced, so events and the completions metric see it',
+  );
   t.match(first.status, {
     state: 'complete',
     currentStep: 1,
