@@ -107,3 +107,42 @@ t.test('a bad environment stops the process at start with a message naming the v
     /canary-hooks failed to start: PORT must be an integer between 1 and 65535, got "eighty"/,
   );
 });
+
+t.test(
+  'without a usable kubeconfig the service still serves syncs, and says why finalize cannot work',
+  async (t) => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const main = startMain({
+      PORT: String(port),
+      KUBECONFIG: join(tmpdir(), 'canary-hooks-no-such-kubeconfig'),
+      SHUTDOWN_DELAY_SECONDS: '0',
+      EVENTS_ENABLED: 'true',
+    });
+    t.teardown(() => {
+      main.child.kill('SIGKILL');
+    });
+    await until(async () => ((await fetch(`${base}/healthz`)).ok ? true : undefined), 'the server');
+    const synced = await post(
+      base,
+      '/sync',
+      syncRequest(canary({ command: 'apply' }), [
+        deployment({ name: 'my-app-v1', replicas: 10 }),
+        deployment({ name: 'my-app-v2', replicas: 0 }),
+      ]),
+    );
+    t.equal(synced.status, 200);
+    t.match(synced.body, { status: { state: 'running', currentStep: 1 } });
+    const finalized = await post(base, '/finalize', {
+      ...syncRequest(canary(), [deployment({ name: 'my-app-v1', replicas: 6 })]),
+      finalizing: true,
+    });
+    t.equal(finalized.status, 200);
+    t.match(finalized.body, { finalized: false });
+    main.child.kill('SIGTERM');
+    const [code] = await main.exited;
+    t.equal(code, 0);
+    t.match(main.output(), /no usable Kubernetes config/);
+    t.match(main.output(), /could not release Deployment; finalize will retry/);
+  },
+);
