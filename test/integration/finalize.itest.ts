@@ -8,6 +8,7 @@ import t from 'tap';
 import * as k8s from '@kubernetes/client-node';
 import {
   canaryObject,
+  createCanaryApp,
   createNamespace,
   deploymentObject,
   installAll,
@@ -33,28 +34,7 @@ t.test(
     t.teardown(() => hooks.close());
     const mc = new Metacontroller(hooks);
 
-    for (const d of [
-      deploymentObject({ name: 'fin-v1', namespace: ns, app: 'fin', version: 'v1', replicas: 4 }),
-      deploymentObject({ name: 'fin-v2', namespace: ns, app: 'fin', version: 'v2', replicas: 0 }),
-    ]) {
-      await apps.createNamespacedDeployment({ namespace: ns, body: d });
-    }
-    await kubectlOk(
-      ['create', '-f', '-'],
-      JSON.stringify(
-        canaryObject(
-          'fin',
-          ns,
-          validSpec({
-            oldDeployment: 'fin-v1',
-            newDeployment: 'fin-v2',
-            totalReplicas: 4,
-            stepReplicas: 1,
-            selector: { matchLabels: { app: 'fin' } },
-          }),
-        ),
-      ),
-    );
+    await createCanaryApp(ns, 'fin', { totalReplicas: 4, stepReplicas: 1 });
     await mc.sync(ns, 'fin');
     await kubectlOk(['annotate', '-n', ns, 'canary', 'fin', 'canary.k8shuginn.io/command=apply']);
     const running = await mc.sync(ns, 'fin');

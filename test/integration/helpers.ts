@@ -185,6 +185,34 @@ export function deploymentObject(d: DeploymentInput): k8s.V1Deployment {
 }
 
 /**
+ * An app of two versions and the Canary between them, as a user creates them:
+ * `<app>-v1` with every replica, `<app>-v2` with none, both labelled `app: <app>`.
+ */
+export async function createCanaryApp(
+  namespace: string,
+  app: string,
+  sizing: { totalReplicas: number; stepReplicas: number },
+): Promise<void> {
+  const apps = kubeConfig().makeApiClient(k8s.AppsV1Api);
+  for (const [version, replicas] of [
+    ['v1', sizing.totalReplicas],
+    ['v2', 0],
+  ] as const) {
+    await apps.createNamespacedDeployment({
+      namespace,
+      body: deploymentObject({ name: `${app}-${version}`, namespace, app, version, replicas }),
+    });
+  }
+  const spec = validSpec({
+    oldDeployment: `${app}-v1`,
+    newDeployment: `${app}-v2`,
+    ...sizing,
+    selector: { matchLabels: { app } },
+  });
+  await kubectlOk(['create', '-f', '-'], JSON.stringify(canaryObject(app, namespace, spec)));
+}
+
+/**
  * A kubeconfig for the service as it runs in the cluster: a token of the
  * ServiceAccount that manifests/ creates, so every call it makes (finalize,
  * Events) gets exactly that account's RBAC.

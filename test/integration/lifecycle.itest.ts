@@ -8,6 +8,7 @@ import t from 'tap';
 import * as k8s from '@kubernetes/client-node';
 import {
   canaryObject,
+  createCanaryApp,
   createNamespace,
   deploymentObject,
   installAll,
@@ -67,26 +68,7 @@ t.before(async () => {
   // The service talks to the API server as its own ServiceAccount (Events).
   hooks = await HookServer.start(await serviceAccountConfig(), start);
   mc = new Metacontroller(hooks);
-  for (const d of [
-    deploymentObject({ name: 'shop-v1', namespace: ns, app: 'shop', version: 'v1', replicas: 10 }),
-    deploymentObject({ name: 'shop-v2', namespace: ns, app: 'shop', version: 'v2', replicas: 0 }),
-  ]) {
-    await apps.createNamespacedDeployment({ namespace: ns, body: d });
-  }
-  await kubectlOk(
-    ['create', '-f', '-'],
-    JSON.stringify(
-      canaryObject(
-        'shop',
-        ns,
-        validSpec({
-          oldDeployment: 'shop-v1',
-          newDeployment: 'shop-v2',
-          selector: { matchLabels: { app: 'shop' } },
-        }),
-      ),
-    ),
-  );
+  await createCanaryApp(ns, 'shop', { totalReplicas: 10, stepReplicas: 2 });
 });
 
 t.teardown(() => hooks?.close());

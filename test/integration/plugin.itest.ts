@@ -11,14 +11,11 @@ import { delimiter, join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import {
   REPO,
-  canaryObject,
+  createCanaryApp,
   createNamespace,
-  deploymentObject,
   installAll,
   kubeConfig,
   kubectl,
-  kubectlOk,
-  validSpec,
   type RunResult,
 } from './helpers.js';
 import { HookServer, Metacontroller } from './metacontroller.js';
@@ -56,28 +53,7 @@ t.before(async () => {
   start.setUTCSeconds(5, 0);
   hooks = await HookServer.start(kubeConfig(), start);
   mc = new Metacontroller(hooks);
-  for (const d of [
-    deploymentObject({ name: 'web-v1', namespace: ns, app: 'web', version: 'v1', replicas: 6 }),
-    deploymentObject({ name: 'web-v2', namespace: ns, app: 'web', version: 'v2', replicas: 0 }),
-  ]) {
-    await apps.createNamespacedDeployment({ namespace: ns, body: d });
-  }
-  await kubectlOk(
-    ['create', '-f', '-'],
-    JSON.stringify(
-      canaryObject(
-        'web',
-        ns,
-        validSpec({
-          oldDeployment: 'web-v1',
-          newDeployment: 'web-v2',
-          totalReplicas: 6,
-          stepReplicas: 3,
-          selector: { matchLabels: { app: 'web' } },
-        }),
-      ),
-    ),
-  );
+  await createCanaryApp(ns, 'web', { totalReplicas: 6, stepReplicas: 3 });
   await mc.sync(ns, 'web');
 });
 
