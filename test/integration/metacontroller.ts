@@ -29,6 +29,12 @@ const JSON_PATCH = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPa
 
 type Json = Record<string, unknown>;
 
+const MAX_CONFLICT_RETRIES = 5;
+
+function isConflict(err: unknown): boolean {
+  return err instanceof k8s.ApiException && err.code === 409;
+}
+
 interface LabelSelector {
   matchLabels?: Record<string, string>;
   matchExpressions?: { key: string; operator: string; values?: string[] }[];
@@ -177,6 +183,34 @@ export class Metacontroller {
     );
   }
 
+  /**
+   * Replaces the status on the latest Canary, again on a conflict: a user (or
+   * the plugin) may annotate the Canary while its sync runs, and Metacontroller's
+   * AtomicStatusUpdate re-reads the parent and retries rather than failing.
+   */
+  private async writeStatus(
+    namespace: string,
+    name: string,
+    status: Json,
+  ): Promise<{ fresh: CanaryObject; written: CanaryObject }> {
+    for (let attempt = 1; ; attempt++) {
+      const fresh = await this.getCanary(namespace, name);
+      try {
+        const written = (await this.custom.replaceNamespacedCustomObjectStatus({
+          group: CANARY_GROUP,
+          version: CANARY_VERSION,
+          plural: CANARY_PLURAL,
+          namespace,
+          name,
+          body: { ...fresh, status },
+        })) as CanaryObject;
+        return { fresh, written };
+      } catch (err) {
+        if (!isConflict(err) || attempt >= MAX_CONFLICT_RETRIES) throw err;
+      }
+    }
+  }
+
   /** One sync (or finalize) of one Canary, as Metacontroller would run it. Returns the hook's answer. */
   async sync(namespace: string, name: string): Promise<HookAnswer> {
     let canary = await this.getCanary(namespace, name);
@@ -273,16 +307,8 @@ export class Metacontroller {
     }
 
     // Status through the subresource, with observedGeneration, as Metacontroller does.
-    const fresh = await this.getCanary(namespace, name);
     const status = { ...answer.status, observedGeneration: canary.metadata.generation };
-    const written = (await this.custom.replaceNamespacedCustomObjectStatus({
-      group: CANARY_GROUP,
-      version: CANARY_VERSION,
-      plural: CANARY_PLURAL,
-      namespace,
-      name,
-      body: { ...fresh, status },
-    })) as CanaryObject;
+    const { fresh, written } = await this.writeStatus(namespace, name, status);
     // The API server prunes fields its schema lacks without a word: a status
     // that does not come back as written means schema and hooks have drifted.
     if (canonical(written.status) !== canonical(status)) {
