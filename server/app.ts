@@ -17,6 +17,7 @@ import {
   SyncResponse,
   type Canary,
 } from '../hooks/wire.js';
+import { parseHookBody } from './body.js';
 import { DEFAULT_BODY_LIMIT_BYTES, HOOK_PATHS, PROBE_PATHS } from './config.js';
 import { describeApiError, type KubeApi } from './kube.js';
 import { createMetrics, outcomeOf, type Metrics } from './metrics.js';
@@ -73,6 +74,15 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   // Hooks speak JSON only; a text body would otherwise reach validation and fail with a puzzling message.
   app.removeContentTypeParser('text/plain');
+  // fastify's JSON parser, minus the managedFields no hook reads (server/body.ts).
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseHookBody(body as string));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
 
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
     if (err.validation) {
