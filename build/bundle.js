@@ -8,7 +8,7 @@
  *
  * Not minified, so stack traces in the logs keep their function names.
  */
-import { statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { relative, resolve } from 'node:path';
 import process from 'node:process';
@@ -59,10 +59,26 @@ export function unbundledPackages(imports) {
 }
 
 /**
+ * Calls to require() with a computed name, as `line: code`. esbuild leaves
+ * them to run time without a warning (it cannot know the name), and without
+ * node_modules they fail there unless the name is a builtin. esbuild calls
+ * require `__require` in its output.
+ *
+ * @param {string} code the bundle
+ * @returns {string[]}
+ */
+export function computedRequires(code) {
+  return code
+    .split('\n')
+    .flatMap((text, i) => (/\b__require\(\s*[^\s"']/.test(text) ? [`${i + 1}: ${text.trim()}`] : []));
+}
+
+/**
  * Bundles the server into `outfile`. Throws, after printing what esbuild said,
- * when esbuild warns or when the bundle would require a package at run time
- * that is not a node builtin or one of OPTIONAL_EXTERNALS: either could fail
- * in the image, where no node_modules exist.
+ * when esbuild warns, when the bundle would require a package at run time
+ * that is not a node builtin or one of OPTIONAL_EXTERNALS, or when it calls
+ * require with a computed name: any of these could fail in the image, where
+ * no node_modules exist.
  *
  * @param {string} outfile
  * @returns {Promise<{ outfile: string, bytes: number }>}
@@ -96,7 +112,15 @@ export async function bundleServer(outfile) {
   if (unbundled.length > 0) {
     problems.push(`the bundle would load these from node_modules at run time: ${unbundled.join(', ')}`);
   }
-  if (problems.length > 0) throw new Error(`bundling ${ENTRY} failed:\n  ${problems.join('\n  ')}`);
+  const computed = computedRequires(readFileSync(out, 'utf8'));
+  if (computed.length > 0) {
+    problems.push(`require() with a computed name, by line of the bundle:\n    ${computed.join('\n    ')}`);
+  }
+  if (problems.length > 0) {
+    // Leave nothing that npm start or the image could run by mistake.
+    rmSync(out, { force: true });
+    throw new Error(`bundling ${ENTRY} failed:\n  ${problems.join('\n  ')}`);
+  }
 
   return { outfile: out, bytes: statSync(out).size };
 }

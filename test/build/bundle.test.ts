@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
-import { OPTIONAL_EXTERNALS, bundleServer, unbundledPackages } from '../../build/bundle.js';
+import { OPTIONAL_EXTERNALS, bundleServer, computedRequires, unbundledPackages } from '../../build/bundle.js';
 import { decideSync } from '../../hooks/sync.js';
 import type { SyncRequest } from '../../hooks/wire.js';
 import { CANARY_UID, canary, deployment, syncRequest } from '../fixtures/cluster.js';
@@ -58,6 +58,20 @@ t.test('only builtins and the optional native add-ons may stay outside the bundl
     { path: '@scope/dep/sub', kind: 'dynamic-import', external: true },
   ];
   t.same(unbundledPackages(imports), ['left-pad (require-call)', '@scope/dep/sub (dynamic-import)']);
+});
+
+t.test('a require() whose name is computed is found, with its line', async (t) => {
+  const code = [
+    'var fs = __require("fs");',
+    "var http2 = __require('node:http2');",
+    'var mod = __require2();',
+    '  const plugin = __require(name);',
+    '  return __require(`node:${builtin}`);',
+  ].join('\n');
+  t.same(computedRequires(code), [
+    '4: const plugin = __require(name);',
+    '5: return __require(`node:${builtin}`);',
+  ]);
 });
 
 t.test('the bundle runs alone: hooks over HTTP, the API through bundled client-node, SIGTERM', async (t) => {
