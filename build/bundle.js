@@ -94,6 +94,10 @@ export async function bundleServer(outfile) {
     target: 'node20',
     format: 'esm',
     banner: { js: BANNER },
+    // tr46 (client-node -> node-fetch -> whatwg-url) requires node's punycode,
+    // which Node 22, the image's runtime, warns is deprecated when code outside
+    // node_modules loads it, as the bundle is. The npm package is the same code.
+    alias: { punycode: 'punycode/' },
     minify: false,
     metafile: true,
     // Messages are printed below, once, and decide whether the build passes.

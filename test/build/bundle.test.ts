@@ -92,6 +92,9 @@ t.test('the bundle runs alone: hooks over HTTP, the API through bundled client-n
   t.match(code, /client-node\/dist\/gen\/apis\/CoreV1Api\.js/);
   t.notMatch(code, /client-node\/dist\/gen\/apis\/StorageV1Api\.js/);
   t.notMatch(code, /client-node\/dist\/gen\/apis\/BatchV1Api\.js/);
+  // The npm punycode, not node's deprecated builtin (Node 22 warns when a bundle loads it).
+  t.match(code, /node_modules\/punycode\/punycode\.js/);
+  t.notMatch(code, /require\("punycode"\)/);
   // Unminified, so a stack trace in the log names the function that threw.
   t.match(code, /function decideSync\(/);
 
