@@ -80,7 +80,7 @@ async function main() {
   mkdirSync(dir, { recursive: true });
   for (const f of readdirSync(dir)) if (f.endsWith('.cpuprofile')) rmSync(`${dir}/${f}`);
   const child = await startChild(
-    ['--cpu-prof', `--cpu-prof-dir=${dir}`, `${root}dist/server/main.js`],
+    ['--cpu-prof', `--cpu-prof-dir=${dir}`, `${root}dist/server.mjs`],
     { LOG_LEVEL: 'warn', EVENTS_ENABLED: 'false', SHUTDOWN_DELAY_SECONDS: '0' },
     '/healthz',
   );

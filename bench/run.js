@@ -63,7 +63,7 @@ const resultsPath = env.BENCH_RESULTS ?? `${root}bench/results.json`;
 
 const TARGETS = { ratioToFloor: 0.9, p99AtRateMs: 10, peakRssMB: 120, soakRssGrowth: 0.1 };
 
-const serverArgs = [`${root}dist/server/main.js`];
+const serverArgs = [`${root}dist/server.mjs`];
 const serverEnv = {
   LOG_LEVEL: 'warn',
   EVENTS_ENABLED: 'false',
