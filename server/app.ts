@@ -76,9 +76,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.removeContentTypeParser('text/plain');
   // fastify's JSON parser, minus the managedFields no hook reads (server/body.ts).
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
     try {
-      done(null, parseHookBody(body as string));
+      done(null, parseHookBody(body as Buffer));
     } catch (err) {
       done(err as Error, undefined);
     }
