@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import process from 'node:process';
 import { URL, fileURLToPath } from 'node:url';
+import { NODE_FLAGS } from '../build/bundle.js';
 import { load, startChild, stopChild } from './lib.js';
 import { syncRequest } from './payload.js';
 
@@ -80,7 +81,7 @@ async function main() {
   mkdirSync(dir, { recursive: true });
   for (const f of readdirSync(dir)) if (f.endsWith('.cpuprofile')) rmSync(`${dir}/${f}`);
   const child = await startChild(
-    ['--cpu-prof', `--cpu-prof-dir=${dir}`, `${root}dist/server.mjs`],
+    [...NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${dir}`, `${root}dist/server.mjs`],
     { LOG_LEVEL: 'warn', EVENTS_ENABLED: 'false', SHUTDOWN_DELAY_SECONDS: '0' },
     '/healthz',
   );

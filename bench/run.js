@@ -28,6 +28,7 @@ import os from 'node:os';
 import process from 'node:process';
 import { clearInterval, setInterval } from 'node:timers';
 import { URL, fileURLToPath } from 'node:url';
+import { NODE_FLAGS } from '../build/bundle.js';
 import { cpuSecondsOf, load, memoryOf, round, startChild, stopChild } from './lib.js';
 import { syncRequest } from './payload.js';
 
@@ -63,13 +64,14 @@ const resultsPath = env.BENCH_RESULTS ?? `${root}bench/results.json`;
 
 const TARGETS = { ratioToFloor: 0.9, p99AtRateMs: 10, peakRssMB: 120, soakRssGrowth: 0.1 };
 
-const serverArgs = [`${root}dist/server.mjs`];
+// Both run with the flags the image gives node, so the floor is the framework's on equal terms.
+const serverArgs = [...NODE_FLAGS, `${root}dist/server.mjs`];
 const serverEnv = {
   LOG_LEVEL: 'warn',
   EVENTS_ENABLED: 'false',
   SHUTDOWN_DELAY_SECONDS: '0',
 };
-const floorArgs = [`${root}bench/floor.js`];
+const floorArgs = [...NODE_FLAGS, `${root}bench/floor.js`];
 
 const now = new Date();
 /** @type {Map<number, string>} */
@@ -227,9 +229,10 @@ async function main() {
     memoryGB: round(os.totalmem() / 2 ** 30, 1),
     loadAverageAtStart: os.loadavg().map((l) => round(l)),
     node: process.version,
+    nodeFlags: NODE_FLAGS,
   };
   say(
-    `canary-hooks bench — ${startedAt.toISOString()} — node ${machine.node}, ${machine.cpus} cpus, load ${machine.loadAverageAtStart.join(' ')}`,
+    `canary-hooks bench — ${startedAt.toISOString()} — node ${machine.node} ${NODE_FLAGS.join(' ')} (server and floor), ${machine.cpus} cpus, load ${machine.loadAverageAtStart.join(' ')}`,
   );
   say(
     `runs: ${config.warmup}s warm-up + ${config.duration}s, ${config.connections} connections, best of ${config.rounds} rounds; ` +

@@ -9,7 +9,7 @@ import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import t from 'tap';
 import { DEFAULT_PORT } from '../../server/config.js';
-import { DEFAULT_OUTFILE, ENTRY } from '../../build/bundle.js';
+import { DEFAULT_OUTFILE, ENTRY, NODE_FLAGS } from '../../build/bundle.js';
 import { repoPath } from '../helpers/crd.js';
 import { find, installed } from './manifests.js';
 
@@ -48,8 +48,13 @@ t.test('multi-stage: build with dev dependencies, run the bundle alone', async (
 
 t.test('the entry point is the bundle the build writes and npm start runs', async (t) => {
   const cmd = runtime.find((line) => line.startsWith('CMD'));
-  t.equal(cmd, `CMD ["node", "${DEFAULT_OUTFILE}"]`, 'exec form, so node gets SIGTERM itself');
-  t.equal(pkg.scripts.start, `node ${DEFAULT_OUTFILE}`);
+  const argv = ['node', ...NODE_FLAGS, DEFAULT_OUTFILE];
+  t.equal(
+    cmd,
+    `CMD ${JSON.stringify(argv).replaceAll('","', '", "')}`,
+    'exec form, so node gets SIGTERM itself',
+  );
+  t.equal(pkg.scripts.start, argv.join(' '), 'npm start runs it as the image does');
   t.ok(readdirSync(repoPath('server')).includes(ENTRY.replace(/^server\//, '')), `${ENTRY} exists`);
   // The CLI and `main` stay on tsc's output, which maps server/main.ts to dist/server/main.js.
   t.equal(pkg.main, 'dist/server/main.js');
