@@ -43,6 +43,20 @@ const RFC3339 =
  */
 export function isTimestamp(value: unknown): value is string {
   if (typeof value !== 'string') return false;
+  // Every sync re-reads the same few timestamps of each Canary's status, and
+  // the checks below cost about a microsecond each: remember the verdicts.
+  const known = timestampVerdicts.get(value);
+  if (known !== undefined) return known;
+  const verdict = checkTimestamp(value);
+  if (timestampVerdicts.size >= MAX_REMEMBERED_TIMESTAMPS) timestampVerdicts.clear();
+  timestampVerdicts.set(value, verdict);
+  return verdict;
+}
+
+const MAX_REMEMBERED_TIMESTAMPS = 4096;
+const timestampVerdicts = new Map<string, boolean>();
+
+function checkTimestamp(value: string): boolean {
   const match = RFC3339.exec(value);
   if (!match) return false;
   const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
@@ -122,7 +136,14 @@ export function readPriorStatus(status: ObservedStatus | null | undefined): Prio
   };
 }
 
+let lastFormatted: { ms: number; text: string } = { ms: Number.NaN, text: '' };
+
 /** RFC 3339 in UTC to the second, as Kubernetes writes timestamps. */
 export function rfc3339(time: Date): string {
-  return time.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  // A decision formats its `now` several times over; format it once.
+  const ms = time.getTime();
+  if (ms === lastFormatted.ms) return lastFormatted.text;
+  const text = time.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  lastFormatted = { ms, text };
+  return text;
 }
