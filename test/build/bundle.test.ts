@@ -7,7 +7,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,6 +18,7 @@ import { CANARY_UID, canary, deployment, syncRequest } from '../fixtures/cluster
 import { repoPath } from '../helpers/crd.js';
 import {
   STAND_IN_TOKEN,
+  freePort,
   kubeStatus,
   kubeconfigYaml,
   post,
@@ -28,15 +28,6 @@ import {
 
 // Bundling takes a few seconds on a busy 2-core machine; these are not timing assertions.
 t.setTimeout(180_000);
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 async function until<T>(probe: () => Promise<T | undefined>, what: () => string, seconds = 60): Promise<T> {
   const deadline = Date.now() + seconds * 1000;

@@ -5,25 +5,15 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { deployment, syncRequest, canary, CANARY_UID } from '../fixtures/cluster.js';
-import { kubeconfigYaml, post, sendJson, startKubeStandIn } from './support.js';
+import { freePort, kubeconfigYaml, post, sendJson, startKubeStandIn } from './support.js';
 
 // Starting a TypeScript process on a busy 2-core machine can take a while; these are not timing assertions.
 t.setTimeout(180_000);
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 function startMain(env: Record<string, string>) {
   const child = spawn(process.execPath, ['--import', '@tapjs/typescript/import', 'server/main.ts'], {

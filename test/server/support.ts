@@ -1,7 +1,7 @@
 /** Real servers on ephemeral loopback ports, and a stand-in for the Kubernetes API that records what it gets. */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
 
@@ -124,4 +124,14 @@ export async function post(base: string, path: string, body: unknown, headers: R
     json = text;
   }
   return { status: response.status, body: json as Record<string, unknown>, headers: response.headers };
+}
+
+/** A loopback port nothing listens on, for a child process that must be told its port. */
+export async function freePort(): Promise<number> {
+  const server = createNetServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
 }
