@@ -19,7 +19,9 @@
  *   which is not JSON; so every match is a member whose value is an array.
  * - In the Kubernetes API the only array-valued field of that name is
  *   `ObjectMeta.managedFields`. A label or annotation named `managedFields`
- *   has a string value and is left alone.
+ *   has a string value and is left alone. (A pod template's metadata is
+ *   ObjectMeta too and would lose it as well; the template is only hashed,
+ *   always after the same cut.)
  * - Anything unexpected (pretty-printed JSON, an unbalanced array, a text the
  *   cut breaks) falls back to parsing the whole text, so the result, or the
  *   error, is what fastify's parser would give. One difference remains: the
