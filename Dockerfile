@@ -19,8 +19,8 @@ RUN npm run build
 
 # ---- runtime: the bundle alone ----------------------------------------------
 # No node_modules: dist/server.mjs needs nothing but node (build/bundle.js
-# fails the build if it would require a package at run time). Unbundled,
-# @kubernetes/client-node's generated API costs about 40 MB more RSS.
+# fails the build if it would require a package at run time). It idles at
+# 85 MB; tsc's dist/server/main.js with node_modules idles at 152 MB.
 FROM node:22-slim
 ENV NODE_ENV=production \
     PORT=8080
