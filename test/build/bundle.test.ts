@@ -11,7 +11,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
-import { OPTIONAL_EXTERNALS, bundleServer, computedRequires, unbundledPackages } from '../../build/bundle.js';
+import {
+  NODE_FLAGS,
+  OPTIONAL_EXTERNALS,
+  bundleServer,
+  computedRequires,
+  unbundledPackages,
+} from '../../build/bundle.js';
 import { decideSync } from '../../hooks/sync.js';
 import type { SyncRequest } from '../../hooks/wire.js';
 import { CANARY_UID, canary, deployment, syncRequest } from '../fixtures/cluster.js';
@@ -112,10 +118,10 @@ t.test('the bundle runs alone: hooks over HTTP, the API through bundled client-n
 
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  // A clean environment: tap's NODE_OPTIONS would load its TypeScript loader
+  // Run as the image runs it (its node flags), in a clean environment: tap's NODE_OPTIONS would load its TypeScript loader
   // and coverage from this repo's node_modules, and HOME and NODE_PATH are
   // where require() also looks for packages.
-  const child = spawn(process.execPath, [outfile], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, outfile], {
     cwd: dir,
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
