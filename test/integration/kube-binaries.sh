@@ -24,7 +24,7 @@ KUBE_VERSION="${KUBE_VERSION:-v1.36.3}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo_cache="${CANARY_KUBE_CACHE:-$here/.cache}/kube-$KUBE_VERSION"
 machine_cache="${XDG_CACHE_HOME:-$HOME/.cache}/canary-hooks/kube-$KUBE_VERSION"
-bins=(kube-apiserver kube-controller-manager kubectl)
+bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
 
 log() { echo "[kube-binaries] $*" >&2; }
 
@@ -37,6 +37,7 @@ have_all() {
   "$dir/kubectl" version --client >/dev/null 2>&1 || return 1
   "$dir/kube-apiserver" --version >/dev/null 2>&1 || return 1
   "$dir/kube-controller-manager" --version >/dev/null 2>&1 || return 1
+  "$dir/kube-scheduler" --version >/dev/null 2>&1 || return 1
 }
 
 copy_all() {
@@ -100,6 +101,7 @@ package tools
 import (
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
 	_ "k8s.io/kubernetes/cmd/kubectl"
 )
 EOF
@@ -116,7 +118,7 @@ EOF
   mkdir -p "$work/bin"
   (cd "$work" && go build -p "${KUBE_BUILD_JOBS:-$(nproc)}" -trimpath -ldflags "$ldflags" \
     -o "$work/bin/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-    k8s.io/kubernetes/cmd/kubectl)
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl)
   copy_all "$work/bin" "$out"
   log "built in $((SECONDS - started))s into $out"
 }
