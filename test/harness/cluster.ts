@@ -261,6 +261,19 @@ export class Cluster {
     d.object.metadata.resourceVersion = this.nextResourceVersion();
   }
 
+  /**
+   * Metacontroller's in-place apply of the annotations a hook returns: each
+   * key set as given, every other annotation kept. (Removing a key it applied
+   * before, from its last-applied record, is not modelled.)
+   */
+  setAnnotations(name: string, annotations: Record<string, string>, namespace = NAMESPACE): void {
+    const d = this.sim(name, namespace);
+    const current = d.object.metadata.annotations ?? {};
+    if (Object.entries(annotations).every(([k, v]) => current[k] === v)) return;
+    d.object.metadata.annotations = { ...current, ...annotations };
+    d.object.metadata.resourceVersion = this.nextResourceVersion();
+  }
+
   /** `kubectl set image`: a new pod template, so a new pod-template-hash and new pods. */
   setImage(name: string, image: string, namespace = NAMESPACE): void {
     this.changeSpec(this.sim(name, namespace), (spec) => {

@@ -76,9 +76,29 @@ export function untouchedComplaints(
   return complaints;
 }
 
-function priorStep(status: unknown): number {
-  const raw = isRecord(status) ? status.currentStep : undefined;
+function count(raw: unknown): number {
   return typeof raw === 'number' && Number.isInteger(raw) && raw >= 0 ? raw : 0;
+}
+
+/**
+ * The step the sync started from: the parent's, or the step a child's
+ * decision annotation records under a higher sequence than the parent's
+ * status (the parent came from a cache behind the children: issue 10).
+ */
+function priorStep(request: RequestLike): number {
+  const status = request.parent.status;
+  let sequence = count(isRecord(status) ? status.sequence : undefined);
+  let step = count(isRecord(status) ? status.currentStep : undefined);
+  for (const child of Object.values(observedChildren(request))) {
+    const text = child.metadata.annotations?.['canary.k8shuginn.io/decision'];
+    if (text === undefined) continue;
+    const record: unknown = JSON.parse(text);
+    if (isRecord(record) && count(record.sequence) > sequence) {
+      sequence = count(record.sequence);
+      step = count(record.step);
+    }
+  }
+  return step;
 }
 
 /**
@@ -149,7 +169,7 @@ export function syncComplaints(request: RequestLike, response: ResponseLike, now
 
   // Never more than one step per sync, except back to 0 (rollback) or to the end (completion).
   const totalSteps = status.totalSteps as number;
-  const before = Math.min(priorStep(request.parent.status), totalSteps);
+  const before = Math.min(priorStep(request), totalSteps);
   const after = status.currentStep as number;
   const oneStep = after === before || after === before + 1;
   const rolledBack = after === 0 && state === 'stop';

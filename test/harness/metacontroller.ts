@@ -20,6 +20,14 @@
  * What it does not do: react to watch events by itself (a test calls `sync()`
  * when it wants the sync an edit would trigger), or run the periodic resync
  * alongside a `resyncAfterSeconds`.
+ *
+ * Its informer caches can be told to lag (`lag`), as the real ones do: the
+ * parent served as it was some status writes ago while the children are
+ * current, or the children as they were some syncs ago; and writes can be
+ * lost (`loseStatusWrites`: Metacontroller applied the children, then died
+ * before writing the status; `loseChildUpdates`: an update refused with a
+ * conflict on an outdated resourceVersion, which Metacontroller logs and
+ * skips). Issue 10 is what these reproduce.
  */
 import { readYamlDocuments, repoPath, validateCanaryStatus } from '../helpers/crd.js';
 import { DEPLOYMENT_CHILD_KEY, POD_RELATED_KEY } from '../../hooks/wire.js';
@@ -57,6 +65,14 @@ export function compositeController(): CompositeController {
   return structuredClone(controllerCache);
 }
 
+/** How far behind the truth the informer caches are for one sync. */
+export interface CacheLag {
+  /** The parent's status as it was this many status writes ago (its metadata and spec current). */
+  parentStatusWrites?: number;
+  /** Every child as it was at the start of the sync this many syncs ago. */
+  childSyncs?: number;
+}
+
 export interface SyncRequestBody {
   controller: CompositeController;
   parent: Canary;
@@ -91,11 +107,23 @@ export class Metacontroller {
   readonly violations: string[] = [];
   readonly calls: HookCall[] = [];
   private customizeCache: { key: string; rules: CustomizeResponse['relatedResources'] } | undefined;
+  /** Lag of the caches for every sync that does not name its own. */
+  lag: CacheLag = {};
+  /** The next this many status writes are lost. */
+  loseStatusWrites = 0;
+  /** The next this many child updates are refused as conflicts and skipped. */
+  loseChildUpdates = 0;
+  /** Every status the Canary has had, oldest first: what a lagging parent cache serves. */
+  private readonly statusHistory: (Canary['status'] | undefined)[] = [];
+  /** The children as claimed at the start of each sync, oldest first. */
+  private readonly childHistory: Map<string, Deployment>[] = [];
 
   constructor(
     private readonly cluster: Cluster,
     public baseUrl: string,
-  ) {}
+  ) {
+    this.statusHistory.push(clone(cluster.canary?.status ?? undefined));
+  }
 
   get resyncPeriodSeconds(): number {
     return this.controller.spec.resyncPeriodSeconds ?? 30;
@@ -202,13 +230,27 @@ export class Metacontroller {
     return related;
   }
 
-  async buildRequest(): Promise<SyncRequestBody> {
+  async buildRequest(lag: CacheLag = this.lag): Promise<SyncRequestBody> {
     const canary = this.cluster.canary;
     if (!canary) throw new Error('no Canary to sync');
-    const children = this.claimChildren(canary);
+    const claimed = this.claimChildren(canary);
+    this.childHistory.push(new Map([...claimed].map(([name, d]) => [name, clone(d)])));
+    let children = claimed;
+    const childLag = lag.childSyncs ?? 0;
+    if (childLag > 0) {
+      const then = this.childHistory[Math.max(0, this.childHistory.length - 1 - childLag)] ?? claimed;
+      children = new Map([...claimed].map(([name, d]) => [name, then.get(name) ?? d]));
+    }
+    const parent = clone(canary);
+    const statusLag = lag.parentStatusWrites ?? 0;
+    if (statusLag > 0) {
+      const stale = this.statusHistory[Math.max(0, this.statusHistory.length - 1 - statusLag)];
+      if (stale === undefined) delete parent.status;
+      else parent.status = clone(stale);
+    }
     return {
       controller: this.controller,
-      parent: clone(canary),
+      parent,
       children: {
         [DEPLOYMENT_CHILD_KEY]: Object.fromEntries([...children].map(([name, d]) => [name, clone(d)])),
       },
@@ -223,8 +265,8 @@ export class Metacontroller {
    * One sync (or finalize) of the Canary at the cluster's current time.
    * Throws only when the server cannot be reached, as a failed webhook call.
    */
-  async syncOnce(): Promise<HookCall> {
-    const request = await this.buildRequest();
+  async syncOnce(lag: CacheLag = this.lag): Promise<HookCall> {
+    const request = await this.buildRequest(lag);
     const hook = request.finalizing ? 'finalize' : 'sync';
     const time = rfc3339(this.cluster.nowMs);
     const { status, json } = await this.post(hook, request);
@@ -249,6 +291,15 @@ export class Metacontroller {
     return call;
   }
 
+  /** Whether applying the desired child would change the observed one (only then can it conflict). */
+  private childChanges(observed: Deployment, desired: DesiredChild): boolean {
+    const annotations = observed.metadata.annotations ?? {};
+    return (
+      (desired.spec.replicas !== undefined && desired.spec.replicas !== observed.spec.replicas) ||
+      Object.entries(desired.metadata.annotations ?? {}).some(([k, v]) => annotations[k] !== v)
+    );
+  }
+
   private apply(request: SyncRequestBody, response: SyncResponse | FinalizeResponse): void {
     const canary = this.cluster.canary as Canary;
     const namespace = canary.metadata.namespace;
@@ -262,6 +313,13 @@ export class Metacontroller {
       const key = `${namespace}/${name}`;
       // Metacontroller would try to create it; the API server would refuse it (no selector, no template).
       if (!observed[name]) continue;
+      if (this.loseChildUpdates > 0 && this.childChanges(observed[name], child)) {
+        this.loseChildUpdates -= 1;
+        continue;
+      }
+      if (child.metadata.annotations !== undefined) {
+        this.cluster.setAnnotations(name, child.metadata.annotations);
+      }
       if (child.metadata.labels !== undefined) {
         const labels = this.cluster.deployments.get(key)?.object.metadata.labels;
         if (JSON.stringify(labels) !== JSON.stringify(child.metadata.labels)) {
@@ -274,8 +332,16 @@ export class Metacontroller {
       if (!returned.has(name)) this.cluster.deleteDeployment(`${namespace}/${name}`);
     }
     // The API server refuses a status its schema rejects; the Canary keeps the old one.
-    if (validateCanaryStatus(response.status).length === 0) {
-      canary.status = { ...clone(response.status), observedGeneration: request.parent.metadata.generation };
+    if (this.loseStatusWrites > 0) {
+      this.loseStatusWrites -= 1;
+    } else if (validateCanaryStatus(response.status).length === 0) {
+      // AtomicStatusUpdate: a fresh read of the parent, its status replaced
+      // whole, however old the parent the hook was shown.
+      const status = { ...clone(response.status), observedGeneration: request.parent.metadata.generation };
+      if (JSON.stringify(status) !== JSON.stringify(canary.status)) {
+        canary.status = status;
+        this.statusHistory.push(clone(status));
+      }
     }
     if ('finalized' in response && response.finalized) {
       const meta = canary.metadata as { finalizers?: string[] };

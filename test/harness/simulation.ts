@@ -9,9 +9,10 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/app.js';
 import type { KubeApi, ReleaseResult } from '../../server/kube.js';
 import { createMetrics } from '../../server/metrics.js';
+import type { Transition } from '../../hooks/sync.js';
 import type { FinalizeResponse, ObservedStatus } from '../../hooks/wire.js';
 import { Cluster, HEALTHY, rfc3339, type DeploymentSetup, type PodBehaviour } from './cluster.js';
-import { Metacontroller, type HookCall } from './metacontroller.js';
+import { Metacontroller, type CacheLag, type HookCall } from './metacontroller.js';
 
 /** (time, old replicas, new replicas, step, state, message), as observed after the sync was applied. */
 export type Row = [
@@ -37,6 +38,12 @@ export interface SimulationOptions {
   rowTimeZone?: string;
   deploymentControllerDelaySeconds?: number;
   newPods?: PodBehaviour;
+  /**
+   * After every sync, one more at the same instant, served by caches this far
+   * behind: the sync a child's watch event sets off before the parent's own
+   * status write has reached the parent's cache (issue 10).
+   */
+  staleEcho?: CacheLag | ((syncIndex: number) => CacheLag);
 }
 
 function offsetTime(ms: number, timeZone: string): string {
@@ -90,6 +97,8 @@ export class Simulation {
   readonly metacontroller: Metacontroller;
   readonly kube: FakeKube;
   readonly rows: Row[] = [];
+  /** Every change the server announced (its Events, log lines and counters), in order. */
+  readonly transitions: Transition[] = [];
   /** Syncs that could not reach the server, by time. */
   readonly unreachable: string[] = [];
   /** When Metacontroller will sync next by itself. */
@@ -151,6 +160,7 @@ export class Simulation {
       clock: () => this.cluster.now,
       metrics: createMetrics({ defaultMetrics: false }),
       logger: false,
+      onTransitions: (_canary, transitions) => this.transitions.push(...transitions),
     });
     const address = await app.listen({ port: 0, host: '127.0.0.1' });
     this.app = app;
@@ -255,6 +265,12 @@ export class Simulation {
       this.cluster.nowMs + (after > 0 ? after : this.metacontroller.resyncPeriodSeconds) * 1000;
     const row = this.row();
     if (call.hook === 'sync') this.rows.push(row);
+    const echo = this.options.staleEcho;
+    if (echo && call.hook === 'sync' && this.cluster.canary) {
+      const lag = typeof echo === 'function' ? echo(this.rows.length) : echo;
+      await this.metacontroller.syncOnce(lag).catch(() => undefined);
+      if (!this.cluster.canary.metadata.deletionTimestamp) this.rows.push(this.row());
+    }
     return row;
   }
 
