@@ -57,6 +57,7 @@ function finalizingStatus(canary: Canary, owned: number): CanaryStatus {
     nextStepTime: null,
     rollback: prior.rollback,
     conditions: prior.conditions,
+    sequence: prior.sequence,
   };
 }
 

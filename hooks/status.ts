@@ -12,6 +12,8 @@ import {
 } from './wire.js';
 
 export interface PriorStatus {
+  /** The decision record's number (hooks/record.ts); 0 before the first. */
+  sequence: number;
   state: CanaryState | undefined;
   currentStep: number;
   oldReplicas: number;
@@ -123,6 +125,7 @@ export function readPriorStatus(status: ObservedStatus | null | undefined): Prio
     ? (raw.state as CanaryState)
     : undefined;
   return {
+    sequence: count(raw.sequence),
     state,
     currentStep: count(raw.currentStep),
     oldReplicas: count(raw.oldReplicas),

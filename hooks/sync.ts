@@ -18,6 +18,15 @@ import { observedDeployments, observedPods } from './observed.js';
 import { findCrashLoopingPod } from './pods.js';
 import { nextTickAfter } from './schedule.js';
 import { describeSelector } from './selectors.js';
+import {
+  DECISION_ANNOTATION,
+  encodeRecord,
+  newestRecord,
+  priorFromRecord,
+  readRecord,
+  recordOf,
+  sameDecision,
+} from './record.js';
 import { parseSpec, type CanarySpec, type SpecProblem } from './spec.js';
 import { readPriorStatus, rfc3339, type PriorStatus } from './status.js';
 import { clampStep, isFinalStep, stepReplicas, totalSteps } from './steps.js';
@@ -365,7 +374,11 @@ function scheduledStep(stage: Stage, o: Observed): Stage {
 
 // ------------------------------------------------------------ the response
 
-function minimalChild(deployment: Deployment, replicas: number | undefined): DesiredChild {
+function minimalChild(
+  deployment: Deployment,
+  replicas: number | undefined,
+  stamp: string | undefined,
+): DesiredChild {
   const child: DesiredChild = {
     apiVersion: deployment.apiVersion,
     kind: deployment.kind,
@@ -373,18 +386,57 @@ function minimalChild(deployment: Deployment, replicas: number | undefined): Des
     spec: {},
   };
   if (deployment.metadata.labels !== undefined) child.metadata.labels = deployment.metadata.labels;
+  if (stamp !== undefined) child.metadata.annotations = { [DECISION_ANNOTATION]: stamp };
   if (replicas !== undefined) child.spec.replicas = replicas;
   return child;
+}
+
+/** The decision record to stamp on some of the children (hooks/record.ts). */
+export interface Stamp {
+  names: ReadonlySet<string>;
+  value: string;
 }
 
 /** Every observed Deployment, each as observed except the two the canary scales. */
 export function desiredChildren(
   deployments: ReadonlyMap<string, Deployment>,
   replicas: ReadonlyMap<string, number> = new Map(),
+  stamp?: Stamp,
 ): DesiredChild[] {
   return [...deployments.entries()].map(([name, deployment]) =>
-    minimalChild(deployment, replicas.get(name) ?? deployment.spec.replicas),
+    minimalChild(
+      deployment,
+      replicas.get(name) ?? deployment.spec.replicas,
+      stamp?.names.has(name) ? stamp.value : undefined,
+    ),
   );
+}
+
+/**
+ * Numbers the decision: the number goes up only when the decision differs
+ * from the one the sync started from, so a sync that changes nothing leaves
+ * the record, and the Deployments carrying it, as they are.
+ */
+function numbered(
+  status: Omit<CanaryStatus, 'sequence'>,
+  prior: PriorStatus,
+  uid: string,
+): { status: CanaryStatus; record: string } {
+  const before = recordOf(prior, uid, prior.sequence);
+  const sequence = sameDecision(recordOf(status, uid, 0), before) ? prior.sequence : prior.sequence + 1;
+  return { status: { ...status, sequence }, record: encodeRecord(recordOf(status, uid, sequence)) };
+}
+
+/**
+ * Where the sync starts from: the parent's status, or, when a Deployment
+ * records a later decision than that status, the decision it records (the
+ * parent came from a cache that has not seen the status write yet, or that
+ * write was lost).
+ */
+function startingPoint(canary: Canary, deployments: ReadonlyMap<string, Deployment>): PriorStatus {
+  const fromParent = readPriorStatus(canary.status);
+  const record = newestRecord(deployments.values(), canary.metadata.uid ?? '');
+  return record && record.sequence > fromParent.sequence ? priorFromRecord(record, fromParent) : fromParent;
 }
 
 function stateMessage(p: Progress, o: Observed, waiting: Availability | undefined): string {
@@ -512,7 +564,7 @@ function successResponse(
   const waiting = ready && !ready.ready && due && o.now >= due ? ready : undefined;
   const message =
     reading.kind === 'unknown' ? unknownCommandMessage(reading.value) : stateMessage(p, o, waiting);
-  const status: CanaryStatus = {
+  const decided: Omit<CanaryStatus, 'sequence'> = {
     oldReplicas: split.oldReplicas,
     newReplicas: split.newReplicas,
     currentStep: p.step,
@@ -540,9 +592,10 @@ function successResponse(
     [o.spec.oldDeployment, split.oldReplicas],
     [o.spec.newDeployment, split.newReplicas],
   ]);
+  const { status, record } = numbered(decided, prior, o.canary.metadata.uid ?? '');
   return {
     status,
-    children: desiredChildren(deployments, replicas),
+    children: desiredChildren(deployments, replicas, stampOn(o.canary, deployments, replicas.keys(), record)),
     resyncAfterSeconds: resyncAfter(p, o, waiting),
   };
 }
@@ -574,6 +627,32 @@ function missingDeployments(spec: CanarySpec, canary: Canary, deployments: Reado
   } satisfies Problem;
 }
 
+/**
+ * The Deployments to carry the record: the two the Canary scales, and any
+ * that carries its record already (a spec too broken to name them must not
+ * leave a stale record behind). None without a uid to tell Canaries apart.
+ */
+function stampOn(
+  canary: Canary,
+  deployments: ReadonlyMap<string, Deployment>,
+  scaled: Iterable<string>,
+  record: string,
+): Stamp | undefined {
+  const uid = canary.metadata.uid ?? '';
+  if (uid === '') return undefined;
+  const names = new Set([...scaled].filter((name) => deployments.has(name)));
+  for (const [name, deployment] of deployments) {
+    if (readRecord(deployment, uid)) names.add(name);
+  }
+  return { names, value: record };
+}
+
+/** What a Deployment has: an error scales nothing, so its status reports what is there, not a split. */
+function replicasOf(deployments: ReadonlyMap<string, Deployment>, name: unknown): number {
+  const replicas = typeof name === 'string' ? deployments.get(name)?.spec.replicas : undefined;
+  return replicas ?? 0;
+}
+
 function heldCondition(prior: PriorStatus, type: ConditionType): ConditionUpdate[] {
   const held = findCondition(prior.conditions, type);
   if (held?.status !== 'True' && held?.status !== 'False') return [];
@@ -587,6 +666,7 @@ function errorDecision(
   canary: Canary,
   deployments: ReadonlyMap<string, Deployment>,
   nowText: string,
+  spec?: CanarySpec,
 ): SyncDecision {
   const from: Position = { state: prior.state ?? 'stop', step: prior.currentStep };
   // The error holds the canary where it stood, and `state: error` hides where that was: on a
@@ -597,11 +677,11 @@ function errorDecision(
     ? { state: 'stop' as const, step: 0, rollback: prior.rollback }
     : { state: prior.state ?? 'stop', step: prior.currentStep, rollback: prior.rollback };
   const wasComplete = prior.state === 'complete' || heldTrue('Complete');
-  const status: CanaryStatus = {
-    oldReplicas: prior.oldReplicas,
-    newReplicas: prior.newReplicas,
+  const decided: Omit<CanaryStatus, 'sequence'> = {
+    oldReplicas: replicasOf(deployments, canary.spec.oldDeployment),
+    newReplicas: replicasOf(deployments, canary.spec.newDeployment),
     currentStep: prior.currentStep,
-    totalSteps: prior.totalSteps,
+    totalSteps: spec ? totalSteps(spec) : prior.totalSteps,
     state: 'error',
     message: problem.message,
     observedCommand: prior.observedCommand,
@@ -623,8 +703,11 @@ function errorDecision(
     ),
   };
   const isNews = prior.state !== 'error' || prior.message !== problem.message;
+  const { status, record } = numbered(decided, prior, canary.metadata.uid ?? '');
+  const scaled = spec ? [spec.oldDeployment, spec.newDeployment] : [];
+  const children = desiredChildren(deployments, new Map(), stampOn(canary, deployments, scaled, record));
   return {
-    response: { status, children: desiredChildren(deployments), resyncAfterSeconds: 0 },
+    response: { status, children, resyncAfterSeconds: 0 },
     transitions: isNews
       ? [
           {
@@ -645,14 +728,14 @@ function errorDecision(
 export function decideSync(request: SyncRequest, now: Date): SyncDecision {
   const canary = request.parent;
   const nowText = rfc3339(now);
-  const prior = readPriorStatus(canary.status);
   const deployments = observedDeployments(request);
+  const prior = startingPoint(canary, deployments);
 
   const parsed = parseSpec(canary.spec);
   if (!parsed.ok) return errorDecision(specProblem(parsed.problem), prior, canary, deployments, nowText);
   const spec = parsed.spec;
   const missing = missingDeployments(spec, canary, deployments);
-  if (missing) return errorDecision(missing, prior, canary, deployments, nowText);
+  if (missing) return errorDecision(missing, prior, canary, deployments, nowText, spec);
 
   const o: Observed = {
     canary,

@@ -146,6 +146,8 @@ export const CanaryStatus = Type.Object({
   nextStepTime: NullableString({ format: 'date-time' }),
   rollback: Nullable(RollbackRecord),
   conditions: Type.Array(Condition),
+  /** The number of the decision this status records, also stamped on the Deployments (hooks/record.ts). */
+  sequence: Type.Integer({ minimum: 0 }),
 });
 export type CanaryStatus = Static<typeof CanaryStatus>;
 
@@ -293,6 +295,8 @@ export const DesiredChild = Type.Object({
   metadata: Type.Object({
     name: Type.String(),
     labels: Type.Optional(StringMap),
+    /** Only the decision record (hooks/record.ts); Metacontroller keeps every other annotation. */
+    annotations: Type.Optional(StringMap),
   }),
   spec: Type.Object({
     replicas: Type.Optional(Type.Integer({ minimum: 0 })),

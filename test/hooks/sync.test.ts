@@ -829,20 +829,24 @@ t.test('errors never scale anything and return every child (SPEC section 6)', as
     });
   }
 
-  t.test('an error keeps the last replicas and step on record, and is not re-announced', async (t) => {
-    const first = sync({ position: running3, canary: { command: 'apply' }, omit: ['my-app-v2'] });
-    t.equal(first.response.status.currentStep, 3);
-    t.equal(first.response.status.oldReplicas, 4);
-    t.equal(first.response.status.newReplicas, 6);
-    const again = decideSync(
-      {
-        ...request({ canary: { command: 'apply', status: first.response.status }, omit: ['my-app-v2'] }),
-      },
-      new Date('2026-11-23T09:10:00Z'),
-    );
-    t.same(again.transitions, [], 'the same error twice is one event');
-    t.equal(again.response.status.state, 'error');
-  });
+  t.test(
+    'an error keeps the step on record, reports what the Deployments have, and is not re-announced',
+    async (t) => {
+      const first = sync({ position: running3, canary: { command: 'apply' }, omit: ['my-app-v2'] });
+      t.equal(first.response.status.currentStep, 3);
+      t.equal(first.response.status.totalSteps, 5, 'the steps the valid spec has, not 0');
+      t.equal(first.response.status.oldReplicas, 4, 'what my-app-v1 has');
+      t.equal(first.response.status.newReplicas, 0, 'my-app-v2 is missing: it has none');
+      const again = decideSync(
+        {
+          ...request({ canary: { command: 'apply', status: first.response.status }, omit: ['my-app-v2'] }),
+        },
+        new Date('2026-11-23T09:10:00Z'),
+      );
+      t.same(again.transitions, [], 'the same error twice is one event');
+      t.equal(again.response.status.state, 'error');
+    },
+  );
 
   t.test('a command during an error is not consumed: it acts once the error is fixed', async (t) => {
     const broken = sync({

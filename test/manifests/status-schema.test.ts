@@ -14,6 +14,7 @@ const pending = (): Status => ({
   nextStepTime: null,
   rollback: null,
   conditions: [],
+  sequence: 0,
 });
 
 const rolledBack = (): Status => ({

@@ -4,7 +4,7 @@ import { buildApp, type AppDeps } from '../../server/app.js';
 import type { KubeApi } from '../../server/kube.js';
 import { createMetrics } from '../../server/metrics.js';
 import { COMMAND_ANNOTATION } from '../../hooks/wire.js';
-import { canary, deployment, pod, syncRequest } from '../fixtures/cluster.js';
+import { CANARY_UID, canary, deployment, pod, syncRequest } from '../fixtures/cluster.js';
 import { validateCanaryStatus } from '../helpers/crd.js';
 import { listen, post } from './support.js';
 import sample from '../fixtures/sync-request.json' with { type: 'json' };
@@ -64,17 +64,23 @@ t.test('POST /sync answers a Metacontroller v4 request with replicas and a full 
     children: unknown[];
     resyncAfterSeconds: number;
   };
+  // The decision record on both scaled Deployments, byte for byte the same (hooks/record.ts).
+  const record = (body.children[0] as { metadata: { annotations?: Record<string, string> } }).metadata
+    .annotations?.['canary.k8shuginn.io/decision'];
+  t.match(JSON.parse(record ?? '{}'), { uid: CANARY_UID, sequence: 1, state: 'running', step: 1 });
+  t.equal(body.status.sequence, 1, 'the status names the same decision');
+  const annotations = { 'canary.k8shuginn.io/decision': record };
   t.same(body.children, [
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
-      metadata: { name: 'my-app-v1', labels: { app: 'my-app', version: 'v1' } },
+      metadata: { name: 'my-app-v1', labels: { app: 'my-app', version: 'v1' }, annotations },
       spec: { replicas: 8 },
     },
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
-      metadata: { name: 'my-app-v2', labels: { app: 'my-app', version: 'v2' } },
+      metadata: { name: 'my-app-v2', labels: { app: 'my-app', version: 'v2' }, annotations },
       spec: { replicas: 2 },
     },
     {
@@ -94,6 +100,7 @@ t.test('POST /sync answers a Metacontroller v4 request with replicas and a full 
     'observedCommand',
     'oldReplicas',
     'rollback',
+    'sequence',
     'state',
     'totalSteps',
   ]);

@@ -1,0 +1,195 @@
+/**
+ * The decision record: the part of the status the state machine decides
+ * from, numbered, and stamped on the Deployments the Canary scales.
+ *
+ * Why (issue 10): Metacontroller hands the sync hook a parent read from its
+ * informer cache. Right after it applied a decision's children and wrote its
+ * status, the next sync (set off by a Deployment changing) can still carry
+ * the status from before, while the children are current; and whatever the
+ * hook answers, Metacontroller writes over the latest status. Deciding from
+ * that older status takes a step twice, or undoes one, and writes the older
+ * position back. The children are written in the same sync as the status, so
+ * a child whose record is newer than the parent's gives the stale view away,
+ * and it also holds what the stale parent lacks: the hook carries on from it.
+ * The same holds when the status write is lost for good (Metacontroller
+ * applied the children, then died): the children keep the decision until the
+ * next status write records it. Nothing is kept in the service.
+ *
+ * Only the fields that decide are recorded, so a sync whose decision changes
+ * nothing leaves the record, and so the Deployments, untouched: no write
+ * while nothing changes, and a step costs the writes it needs.
+ */
+import { findCondition } from './conditions.js';
+import { isTimestamp, type PriorStatus } from './status.js';
+import {
+  CANARY_STATES,
+  GROUP,
+  type CanaryState,
+  type Condition,
+  type Deployment,
+  type RollbackRecord,
+} from './wire.js';
+
+export const DECISION_ANNOTATION = `${GROUP}/decision`;
+
+export interface DecisionRecord {
+  /** The Canary's uid: a Canary re-created under the same name must not inherit the old one's record. */
+  uid: string;
+  /** How many decisions this Canary has taken; the newer of two records has the higher number. */
+  sequence: number;
+  state: CanaryState;
+  step: number;
+  observedCommand: string;
+  lastStepTime: string | null;
+  rollback: RollbackRecord | null;
+  /** Progressing's lastTransitionTime while it is True: the anchor of the schedule. */
+  progressingSince: string | null;
+  /** The message, when repeating it would announce it again: an error, an unknown command. */
+  note: string;
+}
+
+/** What a status (as written, or as read back) records; `sequence` and `uid` are the caller's. */
+type Recordable = Pick<
+  PriorStatus,
+  'currentStep' | 'observedCommand' | 'lastStepTime' | 'rollback' | 'conditions' | 'message'
+> & { state: CanaryState | undefined };
+
+function noteOf(status: Recordable): string {
+  const unknownCommand = findCondition(status.conditions, 'CommandAccepted')?.status === 'False';
+  return status.state === 'error' || unknownCommand ? status.message : '';
+}
+
+export function recordOf(status: Recordable, uid: string, sequence: number): DecisionRecord {
+  const progressing = findCondition(status.conditions, 'Progressing');
+  return {
+    uid,
+    sequence,
+    state: status.state ?? 'stop',
+    step: status.currentStep,
+    observedCommand: status.observedCommand,
+    lastStepTime: status.lastStepTime,
+    rollback: status.rollback,
+    progressingSince: progressing?.status === 'True' ? progressing.lastTransitionTime : null,
+    note: noteOf(status),
+  };
+}
+
+/** Two records of the same decision, whatever their numbers. */
+export function sameDecision(a: DecisionRecord, b: DecisionRecord): boolean {
+  return (
+    a.state === b.state &&
+    a.step === b.step &&
+    a.observedCommand === b.observedCommand &&
+    a.lastStepTime === b.lastStepTime &&
+    a.progressingSince === b.progressingSince &&
+    a.note === b.note &&
+    JSON.stringify(a.rollback) === JSON.stringify(b.rollback)
+  );
+}
+
+/** Fixed key order, so the same decision is the same annotation byte for byte. */
+export function encodeRecord(record: DecisionRecord): string {
+  return JSON.stringify({
+    uid: record.uid,
+    sequence: record.sequence,
+    state: record.state,
+    step: record.step,
+    observedCommand: record.observedCommand,
+    lastStepTime: record.lastStepTime,
+    progressingSince: record.progressingSince,
+    rollback: record.rollback,
+    note: record.note,
+  });
+}
+
+function isRecordObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const isCount = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 0;
+const isTimeOrNull = (value: unknown): value is string | null => value === null || isTimestamp(value);
+
+function rollbackOf(value: unknown): RollbackRecord | null | undefined {
+  if (value === null) return null;
+  if (!isRecordObject(value) || !isTimestamp(value.time)) return undefined;
+  if (typeof value.reason !== 'string' || typeof value.revision !== 'string') return undefined;
+  return { time: value.time, reason: value.reason, revision: value.revision };
+}
+
+/**
+ * The record a Deployment carries for this Canary, or undefined. Anyone who
+ * can edit the Deployment can edit the annotation, so anything malformed or
+ * another Canary's counts as no record at all.
+ */
+export function readRecord(deployment: Deployment, uid: string): DecisionRecord | undefined {
+  const text = deployment.metadata.annotations?.[DECISION_ANNOTATION];
+  if (text === undefined || uid === '') return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isRecordObject(raw) || raw.uid !== uid || !isCount(raw.sequence) || !isCount(raw.step))
+    return undefined;
+  if (!(CANARY_STATES as readonly unknown[]).includes(raw.state)) return undefined;
+  if (typeof raw.observedCommand !== 'string' || typeof raw.note !== 'string') return undefined;
+  if (!isTimeOrNull(raw.lastStepTime) || !isTimeOrNull(raw.progressingSince)) return undefined;
+  const rollback = rollbackOf(raw.rollback);
+  if (rollback === undefined) return undefined;
+  return {
+    uid,
+    sequence: raw.sequence,
+    state: raw.state as CanaryState,
+    step: raw.step,
+    observedCommand: raw.observedCommand,
+    lastStepTime: raw.lastStepTime,
+    rollback,
+    progressingSince: raw.progressingSince,
+    note: raw.note,
+  };
+}
+
+/** The highest-numbered record among the Deployments: they may lag each other too. */
+export function newestRecord(deployments: Iterable<Deployment>, uid: string): DecisionRecord | undefined {
+  let newest: DecisionRecord | undefined;
+  for (const deployment of deployments) {
+    const record = readRecord(deployment, uid);
+    if (record && (!newest || record.sequence > newest.sequence)) newest = record;
+  }
+  return newest;
+}
+
+/**
+ * The status the stale parent would have shown had its cache caught up, as
+ * far as the state machine reads it. Conditions the record does not hold
+ * keep what the parent shows; StepAvailable only while it speaks of the
+ * recorded step, since it is the memory that the step's replicas arrived.
+ */
+export function priorFromRecord(record: DecisionRecord, stale: PriorStatus): PriorStatus {
+  const sameStep = stale.currentStep === record.step && stale.lastStepTime === record.lastStepTime;
+  const conditions: Condition[] = stale.conditions.filter(
+    (c) => c.type !== 'Progressing' && (c.type !== 'StepAvailable' || sameStep),
+  );
+  if (record.progressingSince !== null) {
+    conditions.push({
+      type: 'Progressing',
+      status: 'True',
+      reason: 'StepScheduled',
+      message: `Running at step ${record.step}`,
+      lastTransitionTime: record.progressingSince,
+    });
+  }
+  return {
+    ...stale,
+    sequence: record.sequence,
+    state: record.state,
+    currentStep: record.step,
+    observedCommand: record.observedCommand,
+    lastStepTime: record.lastStepTime,
+    rollback: record.rollback,
+    message: record.note,
+    conditions,
+  };
+}
