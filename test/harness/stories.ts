@@ -1,0 +1,122 @@
+/**
+ * Random whole rollouts for the property tests: a random spec, then a random
+ * story of waiting, commands, new images, pod trouble, spec edits and server
+ * restarts, played through a Simulation.
+ */
+import fc from 'fast-check';
+import type { PodBehaviour } from './cluster.js';
+import { Simulation, type SimulationOptions } from './simulation.js';
+import { COMMAND_VALUES, NEW } from './arbitraries.js';
+
+const behaviour: fc.Arbitrary<PodBehaviour> = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc.integer({ min: 0, max: 120 }).map((s) => ({ kind: 'ready' as const, afterSeconds: s })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.integer({ min: 0, max: 90 }).map((s) => ({ kind: 'crash' as const, afterSeconds: s })),
+  },
+  { weight: 1, arbitrary: fc.constant({ kind: 'never' as const }) },
+);
+
+export type Action =
+  | { kind: 'wait'; seconds: number }
+  | { kind: 'command'; value: string | undefined }
+  | { kind: 'image'; tag: number; pods: PodBehaviour }
+  | { kind: 'pods'; pods: PodBehaviour }
+  | { kind: 'resize'; total: number; step: number }
+  | { kind: 'restart' };
+
+const action: fc.Arbitrary<Action> = fc.oneof(
+  {
+    weight: 5,
+    arbitrary: fc.integer({ min: 5, max: 300 }).map((seconds) => ({ kind: 'wait' as const, seconds })),
+  },
+  {
+    weight: 3,
+    arbitrary: fc
+      .constantFrom<string | undefined>(...COMMAND_VALUES, undefined, 'pause')
+      .map((value) => ({ kind: 'command' as const, value })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .record({ tag: fc.integer({ min: 1, max: 3 }), pods: behaviour })
+      .map((a) => ({ kind: 'image' as const, ...a })),
+  },
+  { weight: 1, arbitrary: behaviour.map((pods) => ({ kind: 'pods' as const, pods })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .integer({ min: 1, max: 12 })
+      .chain((total) => fc.record({ total: fc.constant(total), step: fc.integer({ min: 1, max: total }) }))
+      .map((a) => ({ kind: 'resize' as const, ...a })),
+  },
+  { weight: 1, arbitrary: fc.constant({ kind: 'restart' as const }) },
+);
+
+export const story = fc.record({
+  total: fc.integer({ min: 1, max: 12 }),
+  stepFraction: fc.double({ min: 0, max: 1, noNaN: true }),
+  cronSchedule: fc.constantFrom('* * * * *', '*/2 * * * *', '*/5 * * * *'),
+  timeZone: fc.constantFrom('UTC', 'Asia/Seoul', 'America/New_York'),
+  enableRollback: fc.boolean(),
+  progressDeadlineSeconds: fc.option(fc.integer({ min: 30, max: 600 }), { nil: undefined }),
+  newPods: behaviour,
+  start: fc.date({
+    min: new Date('2026-01-01T00:00:00Z'),
+    max: new Date('2028-01-01T00:00:00Z'),
+    noInvalidDate: true,
+  }),
+  actions: fc.array(action, { minLength: 1, maxLength: 8 }),
+});
+export type Story = typeof story extends fc.Arbitrary<infer S> ? S : never;
+
+/** Starts the story's Simulation; the caller closes it. */
+export async function startStory(s: Story, options: Partial<SimulationOptions> = {}): Promise<Simulation> {
+  const start = new Date(Math.floor(s.start.getTime() / 1000) * 1000).toISOString();
+  return Simulation.start({
+    start,
+    spec: {
+      totalReplicas: s.total,
+      stepReplicas: Math.max(1, Math.ceil(s.stepFraction * s.total)),
+      cronSchedule: s.cronSchedule,
+      timeZone: s.timeZone,
+      enableRollback: s.enableRollback,
+      progressDeadlineSeconds: s.progressDeadlineSeconds,
+    },
+    newPods: s.newPods,
+    ...options,
+  });
+}
+
+/** Plays the story's actions, with the sync each would set off. */
+export async function playStory(sim: Simulation, s: Story): Promise<void> {
+  await sim.sync();
+  for (const a of s.actions) {
+    switch (a.kind) {
+      case 'wait':
+        await sim.runUntil(new Date(sim.now.getTime() + a.seconds * 1000).toISOString());
+        break;
+      case 'command':
+        sim.annotate(a.value);
+        await sim.sync();
+        break;
+      case 'image':
+        sim.setImage(NEW, `example/app:v2.${a.tag}`, a.pods);
+        await sim.sync();
+        break;
+      case 'pods':
+        sim.setPodBehaviour(NEW, a.pods);
+        break;
+      case 'resize':
+        sim.editSpec({ totalReplicas: a.total, stepReplicas: a.step });
+        await sim.sync();
+        break;
+      case 'restart':
+        await sim.restartServer();
+        break;
+    }
+  }
+}
