@@ -153,6 +153,21 @@ t.test('a due step waits until the new replicas are available', async (t) => {
   t.equal(await replicas('shop-v2'), 4);
 });
 
+t.test('a sync shown the parent from before the last status write changes nothing', async (t) => {
+  // The Deployments' status changes set this sync off before the parent's
+  // cache has seen step 2's status: it still says step 1 (issue 10).
+  await mc.settleDeployment(ns, 'shop-v2');
+  const stale = await mc.sync(ns, 'shop', { parentStatusWrites: 1 });
+  t.match(stale.status, { oldReplicas: 6, newReplicas: 4, currentStep: 2, state: 'running' });
+  t.equal(await replicas('shop-v1'), 6, 'no replica flip back to step 1');
+  t.equal(await replicas('shop-v2'), 4);
+  const stored = await mc.getCanary(ns, 'shop');
+  t.equal((stored.status as { currentStep?: number }).currentStep, 2, 'step 1 is not written back');
+  const v2 = await apps.readNamespacedDeployment({ name: 'shop-v2', namespace: ns });
+  const record = JSON.parse(v2.metadata?.annotations?.['canary.k8shuginn.io/decision'] ?? '{}');
+  t.match(record, { step: 2, state: 'running', sequence: (stored.status as { sequence?: number }).sequence });
+});
+
 t.test('stop holds the replicas; apply resumes on the next tick', async (t) => {
   await annotate('stop');
   let answer = await mc.sync(ns, 'shop');

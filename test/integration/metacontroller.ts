@@ -14,6 +14,10 @@
  *
  * Also plays the Deployment controller and kubelet where a test asks it to,
  * by writing Deployment and Pod status through their status subresources.
+ *
+ * `sync(..., { parentStatusWrites: n })` serves the parent as a lagging
+ * informer cache would: its status as it was n status writes ago, with the
+ * children read fresh from the server (issue 10).
  */
 import type { AddressInfo } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
@@ -56,7 +60,10 @@ export interface HookAnswer {
     state: string;
     message: string;
   };
-  children: { metadata: { name: string }; spec: { replicas?: number } }[];
+  children: {
+    metadata: { name: string; annotations?: Record<string, string> };
+    spec: { replicas?: number };
+  }[];
   resyncAfterSeconds?: number;
   finalized?: boolean;
 }
@@ -146,6 +153,8 @@ export class Metacontroller {
   readonly core = this.kc.makeApiClient(k8s.CoreV1Api);
   readonly custom = this.kc.makeApiClient(k8s.CustomObjectsApi);
   private controller: Json | undefined;
+  /** Each Canary's statuses as written, oldest first: what a lagging parent cache serves. */
+  private readonly statusHistory = new Map<string, (Json | undefined)[]>();
 
   constructor(readonly hooks: HookServer) {}
 
@@ -212,8 +221,13 @@ export class Metacontroller {
   }
 
   /** One sync (or finalize) of one Canary, as Metacontroller would run it. Returns the hook's answer. */
-  async sync(namespace: string, name: string): Promise<HookAnswer> {
+  async sync(
+    namespace: string,
+    name: string,
+    lag: { parentStatusWrites?: number } = {},
+  ): Promise<HookAnswer> {
     let canary = await this.getCanary(namespace, name);
+    const history = this.statusHistory.get(`${namespace}/${name}`) ?? [];
     const deleting = Boolean(canary.metadata.deletionTimestamp);
     if (!deleting && !(canary.metadata.finalizers ?? []).includes(FINALIZER)) {
       await this.patchCanary(namespace, name, {
@@ -279,9 +293,12 @@ export class Metacontroller {
       for (const p of list.items) pods[p.metadata!.name!] = { ...p, apiVersion: 'v1', kind: 'Pod' };
     }
 
+    const statusLag = lag.parentStatusWrites ?? 0;
+    const parent =
+      statusLag > 0 ? { ...canary, status: history[Math.max(0, history.length - 1 - statusLag)] } : canary;
     const request = {
       controller,
-      parent: canary,
+      parent,
       children: { 'Deployment.apps/v1': children },
       related: { 'Pod.v1': pods },
       finalizing: deleting,
@@ -300,8 +317,9 @@ export class Metacontroller {
     for (const child of answer.children) {
       if (!(child.metadata.name in children))
         throw new Error(`the hook returned unknown child ${child.metadata.name}`);
+      const metadata = child.metadata.annotations ? { annotations: child.metadata.annotations } : {};
       await this.apps.patchNamespacedDeployment(
-        { name: child.metadata.name, namespace, body: { spec: { replicas: child.spec.replicas } } },
+        { name: child.metadata.name, namespace, body: { metadata, spec: { replicas: child.spec.replicas } } },
         MERGE,
       );
     }
@@ -309,6 +327,9 @@ export class Metacontroller {
     // Status through the subresource, with observedGeneration, as Metacontroller does.
     const status = { ...answer.status, observedGeneration: canary.metadata.generation };
     const { fresh, written } = await this.writeStatus(namespace, name, status);
+    if (history.length === 0) history.push(canary.status);
+    if (canonical(history.at(-1)) !== canonical(written.status)) history.push(written.status);
+    this.statusHistory.set(`${namespace}/${name}`, history);
     // The API server prunes fields its schema lacks without a word: a status
     // that does not come back as written means schema and hooks have drifted.
     if (canonical(written.status) !== canonical(status)) {
