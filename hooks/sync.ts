@@ -82,6 +82,8 @@ export interface Transition {
   warning: boolean;
   from: Position;
   to: Position;
+  /** The number of the decision it belongs to (status.sequence): the same decision announced twice is one Event. */
+  sequence?: number;
 }
 
 export interface SyncDecision {
@@ -711,6 +713,7 @@ function errorDecision(
     transitions: isNews
       ? [
           {
+            sequence: status.sequence,
             kind: problem.kind,
             reason: problem.reason,
             message: problem.message,
@@ -782,8 +785,10 @@ export function decideSync(request: SyncRequest, now: Date): SyncDecision {
   }
   stage = scheduledStep(automaticRollback(stage, o), o);
 
-  return {
-    response: successResponse(stage, o, prior, reading, deployments),
-    transitions: [...transitions, ...stage.transitions],
-  };
+  const response = successResponse(stage, o, prior, reading, deployments);
+  return { response, transitions: numberedTransitions([...transitions, ...stage.transitions], response) };
+}
+
+function numberedTransitions(transitions: Transition[], response: SyncResponse): Transition[] {
+  return transitions.map((t) => ({ ...t, sequence: response.status.sequence }));
 }

@@ -101,7 +101,12 @@ export interface EventRecorder {
   readonly listener: TransitionListener;
   /** Resolves when the queue is empty and nothing is in flight (tests, shutdown). */
   idle(): Promise<void>;
-  readonly stats: { sent: number; failed: number; dropped: number };
+  /** `duplicates`: Events the API server already had, from the same decision announced again. */
+  readonly stats: { sent: number; failed: number; dropped: number; duplicates: number };
+}
+
+function isAlreadyExists(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 409;
 }
 
 const silent: EventLogger = { warn: () => undefined, debug: () => undefined };
@@ -114,7 +119,7 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
   const timeoutMs = options.timeoutMs ?? 5000;
   const log = options.log ?? silent;
   const queue: CoreV1Event[] = [];
-  const stats = { sent: 0, failed: 0, dropped: 0 };
+  const stats = { sent: 0, failed: 0, dropped: 0, duplicates: 0 };
   let inFlight = 0;
   let sequence = 0;
   let idleWaiters: (() => void)[] = [];
@@ -155,6 +160,11 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
             log.debug(about, 'recorded Event');
           },
           (err: unknown) => {
+            if (isAlreadyExists(err)) {
+              stats.duplicates += 1;
+              log.debug(about, 'Event already recorded for this decision');
+              return;
+            }
             stats.failed += 1;
             log.warn({ ...about, why: describeApiError(err) }, 'could not record Event; dropped');
           },
@@ -165,6 +175,18 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
           settleIdle();
         });
     }
+  };
+
+  /**
+   * Named after the decision when it is numbered: a decision announced again
+   * (by another replica, or a sync racing a status write) makes the same
+   * name, and the API server's AlreadyExists keeps it one Event.
+   */
+  const suffixFor = (canary: Canary, t: Transition, index: number): string => {
+    const uid = canary.metadata.uid?.replace(/[^a-z0-9]/g, '').slice(0, 8);
+    if (uid && t.sequence !== undefined) return `${uid}.${t.sequence}.${index}`;
+    sequence = (sequence + 1) % 0x10000;
+    return `${clock().getTime().toString(16)}${sequence.toString(16).padStart(4, '0')}`;
   };
 
   const listener: TransitionListener = (canary, transitions) => {
@@ -178,9 +200,7 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
           }
           continue;
         }
-        sequence = (sequence + 1) % 0x10000;
-        const suffix = `${time.getTime().toString(16)}${sequence.toString(16).padStart(4, '0')}`;
-        queue.push(canaryEvent(canary, t, time, instance, suffix));
+        queue.push(canaryEvent(canary, t, time, instance, suffixFor(canary, t, transitions.indexOf(t))));
       }
       // Sending starts after the response is on its way, not inside the request.
       setImmediate(pump);

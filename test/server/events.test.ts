@@ -247,12 +247,13 @@ t.test('the recorder POSTs core/v1 Events to the API server', async (t) => {
     instance: 'canary-hooks-0',
   });
   recorder.listener(canary(), [
-    transition(),
+    transition({ sequence: 7 }),
     transition({
       kind: 'RolledBack',
       reason: 'ProgressDeadlineExceeded',
       warning: true,
       message: 'Rolled back',
+      sequence: 7,
     }),
   ]);
   await recorder.idle();
@@ -268,7 +269,7 @@ t.test('the recorder POSTs core/v1 Events to the API server', async (t) => {
   t.match(step, {
     apiVersion: 'v1',
     kind: 'Event',
-    metadata: { namespace: 'default', name: /^my-app\.[0-9a-f]+$/ },
+    metadata: { namespace: 'default', name: 'my-app.6f1c9a3e.7.0' },
     involvedObject: {
       apiVersion: 'canary.k8shuginn.io/v1alpha1',
       kind: 'Canary',
@@ -288,7 +289,7 @@ t.test('the recorder POSTs core/v1 Events to the API server', async (t) => {
   t.match(byReason.get('ProgressDeadlineExceeded'), { type: 'Warning', action: 'RolledBack' });
   const names = new Set(bodies.map((b) => (b.metadata as { name: string }).name));
   t.equal(names.size, 2, 'each Event has its own name');
-  t.same(recorder.stats, { sent: 2, failed: 0, dropped: 0 });
+  t.same(recorder.stats, { sent: 2, failed: 0, dropped: 0, duplicates: 0 });
 });
 
 t.test('a refused Event is logged and dropped; the sync is still answered', async (t) => {
@@ -320,9 +321,41 @@ t.test('a refused Event is logged and dropped; the sync is still answered', asyn
   t.match(res.body.status, { state: 'running', currentStep: 1 });
   await recorder.idle();
   t.equal(api.requests.length, 1, 'tried once, not retried');
-  t.same(recorder.stats, { sent: 0, failed: 1, dropped: 0 });
+  t.same(recorder.stats, { sent: 0, failed: 1, dropped: 0, duplicates: 0 });
   t.match(warnings[0], { canary: 'default/my-app', reason: 'ApplyCommand', why: /HTTP 403.*forbidden/ });
 });
+
+t.test(
+  'the same decision announced twice is one Event: named after it, AlreadyExists the second time',
+  async (t) => {
+    const names = new Set<string>();
+    const api = await startKubeStandIn((req, res) => {
+      const name = String((req.body as { metadata?: { name?: string } }).metadata?.name);
+      if (names.has(name)) {
+        sendJson(res, 409, kubeStatus(409, 'AlreadyExists', `events "${name}" already exists`));
+        return;
+      }
+      names.add(name);
+      sendJson(res, 201, req.body);
+    });
+    t.teardown(() => api.close());
+    const recorder = createEventRecorder({ sink: kubeEventSink(kubeConfigFor(api.url)) });
+    const app = buildApp({ kube: noKube, onTransitions: recorder.listener });
+    const base = await listen(app);
+    t.teardown(() => app.close());
+    // The same stale request twice (two replicas of the service, or a sync
+    // racing the status write): each decides to start the rollout.
+    const request = syncRequest(canary({ command: 'apply', status: null }), [
+      deployment({ name: 'my-app-v1', replicas: 10 }),
+      deployment({ name: 'my-app-v2', replicas: 0 }),
+    ]);
+    for (let i = 0; i < 2; i++) t.equal((await post(base, '/sync', request)).status, 200);
+    await recorder.idle();
+    t.equal(api.requests.length, 2, 'both tried');
+    t.same([...names], ['my-app.6f1c9a3e.1.0'], 'one name: Canary, uid, decision 1, first transition');
+    t.same(recorder.stats, { sent: 1, failed: 0, dropped: 0, duplicates: 1 });
+  },
+);
 
 t.test('a hanging API server neither delays the sync nor grows the queue without bound', async (t) => {
   const held: (() => void)[] = [];
@@ -359,7 +392,7 @@ t.test('a hanging API server neither delays the sync nor grows the queue without
     await new Promise((r) => setTimeout(r, 5));
   }
   await recorder.idle();
-  t.same(recorder.stats, { sent: 3, failed: 0, dropped: 2 });
+  t.same(recorder.stats, { sent: 3, failed: 0, dropped: 2, duplicates: 0 });
   t.same(
     api.requests.map(
       (r) => (r.body as CoreV1Event & { involvedObject: { name: string } }).involvedObject.name,
@@ -377,7 +410,7 @@ t.test('a send that never answers is given up on after the timeout', async (t) =
   });
   recorder.listener(canary(), [transition()]);
   await recorder.idle();
-  t.same(recorder.stats, { sent: 0, failed: 1, dropped: 0 });
+  t.same(recorder.stats, { sent: 0, failed: 1, dropped: 0, duplicates: 0 });
   t.match(warnings[0], { why: /no answer within 1ms/ });
 });
 
