@@ -124,7 +124,7 @@ t.test(
   async (t) => {
     const available = {
       type: 'StepAvailable',
-      status: 'True',
+      status: 'True' as const,
       reason: 'ReplicasAvailable',
       message: 'x',
       lastTransitionTime: '2026-11-23T09:00:40Z',
