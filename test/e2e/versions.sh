@@ -1,0 +1,12 @@
+# shellcheck shell=bash
+# The one place the end-to-end harness pins what it builds and runs.
+# Sourced by binaries.sh and run.sh; each can be overridden from the
+# environment for a one-off try of another release.
+
+# kube-apiserver 1.36 watches with features Debian's etcd 3.4 lacks (KWOK's
+# watches kept failing on it and a pod took ~28 s to run): 3.6, newest patch.
+E2E_ETCD_VERSION="${E2E_ETCD_VERSION:-v3.6.16}"
+E2E_KWOK_VERSION="${E2E_KWOK_VERSION:-v0.8.0}"
+# Built from ../shared/metacontroller/metacontroller-$E2E_METACONTROLLER_VERSION-src.tar.gz:
+# its module path `metacontroller` is not one the Go module proxy can serve.
+E2E_METACONTROLLER_VERSION="${E2E_METACONTROLLER_VERSION:-v4.17.2}"

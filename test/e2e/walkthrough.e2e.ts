@@ -1,0 +1,524 @@
+/**
+ * The README walkthrough ("Walkthrough: my-app from v1 to v2"), command by
+ * command as a user types them, on the real engine: Metacontroller v4.17,
+ * the Deployment and ReplicaSet controllers, the scheduler, KWOK for kubelets
+ * and canary-hooks from the bundle the image runs. Each step checks what the
+ * README prints, and the replicas the Deployment controller really reaches.
+ *
+ * Two things differ from a cluster with real kubelets, on purpose:
+ * - KWOK runs no image, so busybox does not crash by itself. The crash
+ *   Stage (test/e2e/cluster/crash-loop-stage.yaml) puts pods labelled
+ *   canary-e2e/crash=true into CrashLoopBackOff, so step 4 adds that label to
+ *   v2's pod template with the busybox image, and the fix takes both away in
+ *   one change of the template, as `kubectl set image` is one change.
+ * - The commands run in a namespace of the test's own (the kubeconfig's
+ *   context namespace), so runs never see each other.
+ *
+ * For the whole run a Recorder keeps every version of the Canary and both
+ * Deployments (a watch, and a poll every second), and the last subtest counts
+ * what issue 10 is about: regressions of currentStep, replica changes beyond
+ * one per Deployment per step, steps decided more than once (from the
+ * service's log), and a rolled-back v2 started again without a new template.
+ * The figures go to $E2E_REPORT_DIR/walkthrough.json for repeat.sh.
+ */
+import t, { type Test } from 'tap';
+import {
+  canonicalJson,
+  changes,
+  expectedReplicaSequences,
+  countBy,
+  decisionsFromLog,
+  extraChanges,
+  moveLabels,
+  percentile,
+  replicaSequence,
+  rolledBackRestarts,
+  split,
+  stepLateness,
+  stepRegressions,
+  stepSequence,
+} from './lib/analysis.js';
+import { parseTable, report, serviceLog, sleep, waitFor, workspace } from './lib/cluster.js';
+import { Recorder } from './lib/recorder.js';
+import {
+  COLUMNS,
+  ON_THE_MINUTE,
+  RFC3339,
+  WIDE_COLUMNS,
+  background,
+  deploymentTable,
+  distinctWatchRows,
+  getCanary,
+  getDeployment,
+  rowOf,
+  waitSettled,
+  waitStatus,
+  type Row,
+} from './lib/walk.js';
+
+const NAME = 'my-app';
+const OLD = 'my-app-v1';
+const NEW = 'my-app-v2';
+const TOTAL = 10;
+const STEP = 2;
+const STEPS = 5;
+const ANNOTATED = 'canary.canary.k8shuginn.io/my-app annotated';
+const CRASH_LABEL = 'canary-e2e/crash';
+
+const ws = await workspace('e2e-walk');
+const canaryKey = `${ws.namespace}/${NAME}`;
+const startedAt = Date.now();
+const recorder = new Recorder(ws.kc, ws.namespace);
+await recorder.start();
+t.teardown(async () => {
+  await recorder.stop();
+  await ws.kubectl(['delete', 'namespace', ws.namespace, '--wait=false']);
+});
+t.comment(`namespace ${ws.namespace}`);
+
+/** The my-app row of `kubectl get canaries -o wide` (or other args), with the header. */
+async function table(args: string[]): Promise<{ header: string[]; row: Row; age: string }> {
+  const { header, rows } = parseTable(await ws.kubectlOk(args));
+  const cells = rows.find((r) => r.NAME === NAME);
+  if (!cells) throw new Error(`kubectl ${args.join(' ')} lists no ${NAME}`);
+  return { header, row: rowOf(cells), age: cells.AGE ?? '' };
+}
+
+function wide(
+  old: number,
+  now: number,
+  step: number,
+  state: string,
+  message: string,
+  nextStep: string,
+): Record<string, string> {
+  return {
+    old: String(old),
+    new: String(now),
+    step: String(step),
+    state,
+    message,
+    totalSteps: String(STEPS),
+    nextStep,
+  };
+}
+
+/** Both Deployments reach the split of `step`, and `kubectl get deployments` shows it. */
+async function reaches(tt: Test, step: number): Promise<void> {
+  const want = split(TOTAL, STEP, step);
+  await waitSettled(ws, { [OLD]: want.old, [NEW]: want.new }, 90_000);
+  const shown = await deploymentTable(ws, 'app=my-app');
+  tt.match(
+    shown[OLD],
+    { READY: `${want.old}/${want.old}`, 'UP-TO-DATE': String(want.old), AVAILABLE: String(want.old) },
+    `${OLD} runs ${want.old} at step ${step}`,
+  );
+  tt.match(
+    shown[NEW],
+    { READY: `${want.new}/${want.new}`, 'UP-TO-DATE': String(want.new), AVAILABLE: String(want.new) },
+    `${NEW} runs ${want.new} at step ${step}`,
+  );
+}
+
+// The README names the first waiting message; the second shows while the
+// Deployment controller has not yet seen the new replicas.
+const waitingOrRunning =
+  /^Canary is Running(: waiting for my-app-v2(: \d+ of \d+ replicas available| to be scaled to \d+ replicas))?$/;
+
+await t.test('1. deploy the app and the Canary: it waits at step 0', async (t) => {
+  const out = await ws.kubectlOk(['apply', '-k', 'manifests/examples/']);
+  t.same(
+    out.trim().split('\n'),
+    [
+      'service/my-app created',
+      'deployment.apps/my-app-v1 created',
+      'deployment.apps/my-app-v2 created',
+      'canary.canary.k8shuginn.io/my-app created',
+    ],
+    'kubectl apply -k prints what it created',
+  );
+  await waitStatus(ws, NAME, 'a status', (s) => s.state !== undefined);
+  const shown = await table(['get', 'canaries', '-o', 'wide']);
+  t.same(shown.header, WIDE_COLUMNS, '-o wide columns');
+  t.same(shown.row, wide(10, 0, 0, 'stop', 'Canary is Pending', '<none>'), 'pending at step 0');
+  t.match(shown.age, /^\d+s$/, 'AGE in seconds');
+  for (const args of [
+    ['get', 'can'],
+    ['get', 'canary', NAME],
+  ]) {
+    const plain = await table(args);
+    t.same(plain.header, COLUMNS, `kubectl ${args.join(' ')} leaves TOTALSTEPS and NEXTSTEP out`);
+    t.same(
+      plain.row,
+      { old: '10', new: '0', step: '0', state: 'stop', message: 'Canary is Pending' },
+      `kubectl ${args.join(' ')}`,
+    );
+  }
+  await reaches(t, 0);
+});
+
+const stepTimes: Record<number, string> = {};
+
+await t.test('2. apply: step 1 at once, then one step on every tick', async (t) => {
+  // Room before the next tick for the v1-crash check below; costs at most half a minute.
+  await waitFor('a moment early in the minute', async () => new Date().getUTCSeconds() < 25, {
+    timeoutMs: 70_000,
+    intervalMs: 500,
+  });
+  t.equal(
+    (
+      await ws.kubectlOk(['annotate', 'canary', NAME, 'canary.k8shuginn.io/command=apply', '--overwrite'])
+    ).trim(),
+    ANNOTATED,
+  );
+  const watch = background(ws, ['get', 'canaries', '-o', 'wide', '-w']);
+  const first = await waitStatus(
+    ws,
+    NAME,
+    'step 1',
+    (s) => s.currentStep === 1 && s.state === 'running',
+    30_000,
+  );
+  stepTimes[1] = first.status?.lastStepTime ?? '';
+  await reaches(t, 1);
+
+  const status = await ws.kubectlOk(['canary', 'status', NAME]);
+  t.match(status, /^State:\s+running$/m, 'kubectl canary status: state');
+  t.match(
+    status,
+    /^Progress:\s+\[#+\|\.+\|\.+\|\.+\|\.+\] 1\/5 \(20%\)$/m,
+    'kubectl canary status: progress bar',
+  );
+  t.match(
+    status,
+    /old\s+my-app-v1: asked 8, spec 8, available 8, ready 8/,
+    'kubectl canary status: old replicas',
+  );
+  t.match(
+    status,
+    /new\s+my-app-v2: asked 2, spec 2, available 2, ready 2/,
+    'kubectl canary status: new replicas',
+  );
+  t.match(status, /^Schedule:\s+\* \* \* \* \* \(UTC\)$/m, 'kubectl canary status: schedule');
+  t.match(status, /^Next step:\s+\d{4}-\d\d-\d\dT\d\d:\d\d:00Z \(in /m, 'kubectl canary status: next step');
+  t.match(status, /^Command:\s+apply \(acted on: apply\)$/m, 'kubectl canary status: command');
+
+  await t.test("a crashing v1 pod never rolls back: it is not one of v2's", async (t) => {
+    const pods = JSON.parse(
+      await ws.kubectlOk(['get', 'pods', '-l', 'app=my-app,version=v1.0.0', '-o', 'json']),
+    ) as {
+      items: { metadata: { name: string }; status: { phase: string } }[];
+    };
+    const pod = pods.items.find((p) => p.status.phase === 'Running')?.metadata.name;
+    if (!pod) throw new Error('no running v1 pod');
+    await ws.kubectlOk(['label', 'pod', pod, `${CRASH_LABEL}=true`]);
+    await waitFor(`${pod} in CrashLoopBackOff`, async () => {
+      const { rows } = parseTable(await ws.kubectlOk(['get', 'pod', pod]));
+      return rows[0]?.STATUS === 'CrashLoopBackOff';
+    });
+    // Metacontroller syncs on every change of a related pod; give it time to.
+    await sleep(5000);
+    const c = await getCanary(ws, NAME);
+    t.equal(c.status?.state, 'running', 'still running');
+    t.equal(c.status?.rollback ?? null, null, 'no rollback');
+  });
+
+  for (let step = 2; step <= STEPS; step++) {
+    const c = await waitStatus(ws, NAME, `step ${step}`, (s) => (s.currentStep ?? 0) >= step, 100_000);
+    stepTimes[step] = c.status?.lastStepTime ?? '';
+    await reaches(t, step);
+  }
+  const done = await waitStatus(ws, NAME, 'complete', (s) => s.state === 'complete');
+  t.equal(done.status?.message, 'Canary is complete');
+  await sleep(1000);
+  const lines = await watch.stop();
+
+  t.same(lines[0]?.trim().split(/\s+/), WIDE_COLUMNS, '-w prints the -o wide header');
+  const rows = distinctWatchRows(lines).filter((r) => r.state !== 'stop');
+  const milestones = changes(rows.map((r) => `${r.old}/${r.new}/${r.step}/${r.state}`));
+  t.same(
+    milestones,
+    ['8/2/1/running', '6/4/2/running', '4/6/3/running', '2/8/4/running', '0/10/5/complete'],
+    'the rows -w prints go step by step, as in the README',
+  );
+  for (const r of rows.filter((r) => r.state === 'running')) {
+    t.match(r.message, waitingOrRunning, `step ${r.step}: message`);
+    t.match(r.nextStep ?? '', ON_THE_MINUTE, `step ${r.step}: NEXTSTEP is the next tick`);
+  }
+  const last = rows[rows.length - 1];
+  t.same(last, wide(0, 10, 5, 'complete', 'Canary is complete', '<none>'), 'the last row');
+
+  // One step per tick: step k (k >= 2) is taken in the minute after step k-1.
+  for (let step = 2; step <= STEPS; step++) {
+    const prev = Date.parse(stepTimes[step - 1] ?? '');
+    const now = Date.parse(stepTimes[step] ?? '');
+    const tick = (Math.floor(prev / 60_000) + 1) * 60_000;
+    t.ok(
+      now >= tick && now < tick + 15_000,
+      `step ${step} at ${stepTimes[step]}, within 15 s of the tick after step ${step - 1}`,
+    );
+  }
+});
+
+await t.test('3. rollback by hand: every replica back on v1 at once', async (t) => {
+  t.equal(
+    (
+      await ws.kubectlOk(['annotate', 'canary', NAME, 'canary.k8shuginn.io/command=rollback', '--overwrite'])
+    ).trim(),
+    ANNOTATED,
+  );
+  const c = await waitStatus(ws, NAME, 'rolled back', (s) => s.state === 'stop' && s.currentStep === 0);
+  const shown = await table(['get', 'canary', NAME, '-o', 'wide']);
+  t.same(shown.header, WIDE_COLUMNS);
+  t.same(shown.row, wide(10, 0, 0, 'stop', `[${c.status?.rollback?.time}] Canary is rollbacked`, '<none>'));
+  t.match(c.status?.rollback, { time: RFC3339, reason: /^RollbackCommand: / }, 'status.rollback');
+  await reaches(t, 0);
+});
+
+let brokenTemplate = '';
+
+await t.test('4. an automatic rollback on a crashing v2, and the restart on a fix', async (t) => {
+  t.equal(
+    (await ws.kubectlOk(['set', 'image', 'deployment/my-app-v2', 'my-app=busybox:1.36'])).trim(),
+    'deployment.apps/my-app-v2 image updated',
+  );
+  // What busybox does on a kubelet, KWOK does to pods with this label.
+  await ws.kubectlOk([
+    'patch',
+    'deployment',
+    NEW,
+    '-p',
+    JSON.stringify({ spec: { template: { metadata: { labels: { [CRASH_LABEL]: 'true' } } } } }),
+  ]);
+  brokenTemplate = canonicalJson((await getDeployment(ws, NEW)).spec.template);
+  const watch = background(ws, ['get', 'canaries', '-o', 'wide', '-w']);
+  t.equal(
+    (
+      await ws.kubectlOk(['annotate', 'canary', NAME, 'canary.k8shuginn.io/command=apply', '--overwrite'])
+    ).trim(),
+    ANNOTATED,
+  );
+  const c = await waitStatus(
+    ws,
+    NAME,
+    'rolled back on CrashLoopBackOff',
+    (s) => /^CrashLoopBackOff: /.test(s.rollback?.reason ?? ''),
+    60_000,
+  );
+  await sleep(1000);
+  const rows = distinctWatchRows(await watch.stop());
+  const milestones = changes(rows.map((r) => `${r.old}/${r.new}/${r.step}/${r.state}`));
+  t.same(milestones.slice(-2), ['8/2/1/running', '10/0/0/stop'], '-w: step 1, then rolled back');
+  t.same(
+    rows[rows.length - 1],
+    wide(10, 0, 0, 'stop', `[${c.status?.rollback?.time}] Canary is rollbacked`, '<none>'),
+  );
+
+  const rollback = JSON.parse(
+    await ws.kubectlOk(['get', 'canary', NAME, '-o', 'jsonpath={.status.rollback}{"\\n"}']),
+  ) as Record<string, string>;
+  t.same(
+    Object.keys(rollback).sort(),
+    ['reason', 'revision', 'time'],
+    'status.rollback has reason, revision, time',
+  );
+  t.match(
+    rollback.reason,
+    /^CrashLoopBackOff: container my-app of pod my-app-v2-[a-z0-9]+-[a-z0-9]+ is in CrashLoopBackOff$/,
+    "the reason names v2's crashing pod",
+  );
+  t.match(rollback.revision, /^[0-9a-f]{10}$/, 'revision: a hash of the pod template');
+  t.match(rollback.time, RFC3339);
+  await reaches(t, 0);
+
+  // `apply` is still annotated, but the same broken template stays stopped.
+  await sleep(5000);
+  const still = await getCanary(ws, NAME);
+  t.match(still.status, { state: 'stop', currentStep: 0 }, 'stays stopped on the broken template');
+
+  // The fix: the image back and the crash gone, in one change of the template.
+  await ws.kubectlOk([
+    'patch',
+    'deployment',
+    NEW,
+    '-p',
+    JSON.stringify({
+      spec: {
+        template: {
+          metadata: { labels: { [CRASH_LABEL]: null } },
+          spec: { containers: [{ name: 'my-app', image: 'containersol/k8s-deployment-strategies' }] },
+        },
+      },
+    }),
+  ]);
+  await waitStatus(ws, NAME, 'restarted at step 1', (s) => s.currentStep === 1 && s.state === 'running');
+  const shown = await table(['get', 'canary', NAME, '-o', 'wide']);
+  t.match(shown.row, {
+    old: '8',
+    new: '2',
+    step: '1',
+    state: 'running',
+    totalSteps: '5',
+    nextStep: ON_THE_MINUTE,
+  });
+  t.match(shown.row.message, waitingOrRunning);
+  await reaches(t, 1);
+});
+
+await t.test('5. completion: the remaining steps at once', async (t) => {
+  t.equal(
+    (
+      await ws.kubectlOk([
+        'annotate',
+        'canary',
+        NAME,
+        'canary.k8shuginn.io/command=completion',
+        '--overwrite',
+      ])
+    ).trim(),
+    ANNOTATED,
+  );
+  await waitStatus(ws, NAME, 'complete', (s) => s.state === 'complete');
+  const shown = await table(['get', 'canary', NAME, '-o', 'wide']);
+  t.same(shown.row, wide(0, 10, 5, 'complete', 'Canary is complete', '<none>'));
+  await reaches(t, STEPS);
+  const status = await ws.kubectlOk(['canary', 'status', NAME]);
+  t.match(status, /^State:\s+complete$/m, 'kubectl canary status: state');
+  t.match(status, /\] 5\/5 \(100%\)$/m, 'kubectl canary status: progress');
+  t.match(status, /old\s+my-app-v1: asked 0, spec 0, available 0, ready 0/);
+  t.match(status, /new\s+my-app-v2: asked 10, spec 10, available 10, ready 10/);
+  t.match(status, /^Command:\s+completion \(acted on: completion\)$/m);
+});
+
+await t.test('6. the same command again changes nothing; removing it first does', async (t) => {
+  t.equal(
+    await ws.kubectlOk(['get', 'canary', NAME, '-o', 'jsonpath={.status.observedCommand}{"\\n"}']),
+    'completion\n',
+  );
+  const before = await getCanary(ws, NAME);
+  await ws.kubectlOk(['annotate', 'canary', NAME, 'canary.k8shuginn.io/command=completion', '--overwrite']);
+  await sleep(3000);
+  const after = await getCanary(ws, NAME);
+  t.same(after.status, before.status, 'annotating completion again changes nothing');
+
+  t.equal(
+    (await ws.kubectlOk(['annotate', 'canary', NAME, 'canary.k8shuginn.io/command-'])).trim(),
+    ANNOTATED,
+  );
+  await waitStatus(ws, NAME, 'observedCommand cleared', (s) => s.observedCommand === '');
+  t.equal(
+    (await ws.kubectlOk(['annotate', 'canary', NAME, 'canary.k8shuginn.io/command=rollback'])).trim(),
+    ANNOTATED,
+  );
+  await waitStatus(ws, NAME, 'rolled back', (s) => s.state === 'stop' && s.currentStep === 0);
+  await reaches(t, 0);
+
+  await ws.kubectlOk(['annotate', 'canary', NAME, 'canary.k8shuginn.io/command=go', '--overwrite']);
+  const unknown = await waitStatus(ws, NAME, 'the unknown command named', (s) =>
+    /"go"/.test(s.message ?? ''),
+  );
+  for (const valid of ['apply', 'stop', 'rollback', 'completion']) {
+    t.match(unknown.status?.message, new RegExp(`\\b${valid}\\b`), `the message lists ${valid}`);
+  }
+  t.match(
+    unknown.status,
+    { currentStep: 0, oldReplicas: 10, newReplicas: 0 },
+    'an unknown command moves nothing',
+  );
+});
+
+await t.test('7. delete the Canary: the Deployments stay, with their replicas', async (t) => {
+  const before = await Promise.all([getDeployment(ws, OLD), getDeployment(ws, NEW)]);
+  // kubectl 1.36 names the namespace; the README shows the older form.
+  t.equal(
+    (await ws.kubectlOk(['delete', 'canary', NAME])).trim(),
+    `canary.canary.k8shuginn.io "my-app" deleted from ${ws.namespace} namespace`,
+  );
+  // The garbage collector deletes what still names a deleted owner; give it the time to.
+  await sleep(5000);
+  const shown = await deploymentTable(ws, 'app=my-app');
+  for (const d of before) {
+    const r = d.spec.replicas ?? 0;
+    t.match(
+      shown[d.metadata.name],
+      { READY: `${r}/${r}`, AVAILABLE: String(r) },
+      `${d.metadata.name} stays at ${r}`,
+    );
+    const now = await getDeployment(ws, d.metadata.name);
+    t.equal(now.spec.replicas, r, `${d.metadata.name}: replicas kept`);
+    t.same(
+      (now.metadata.ownerReferences ?? []).filter((o) => o.kind === 'Canary'),
+      [],
+      `${d.metadata.name}: no ownerReference to the Canary`,
+    );
+  }
+});
+
+await t.test(
+  'never a stale view: no regression, one replica change per step, each step decided once',
+  async (t) => {
+    await recorder.stop();
+    const canary = recorder.canary(NAME);
+    const v1 = recorder.deployment(OLD);
+    const v2 = recorder.deployment(NEW);
+    // The steps the walkthrough takes, in order: 1 to 5 on schedule, rollback,
+    // step 1 and the automatic rollback, the restart, completion, rollback.
+    const steps = [0, 1, 2, 3, 4, 5, 0, 1, 0, 1, 5, 0];
+    const expected = expectedReplicaSequences(TOTAL, STEP, steps, { old: 10, new: 0 });
+    const seen = { old: replicaSequence(v1), new: replicaSequence(v2) };
+    const regressions = stepRegressions(canary);
+    const restarts = rolledBackRestarts(canary, v2);
+    const decisions = decisionsFromLog(serviceLog(), canaryKey, startedAt);
+    const moves = moveLabels(decisions);
+    const expectedMoves = [
+      'Started(ApplyCommand)->1',
+      'StepAdvanced(Schedule)->2',
+      'StepAdvanced(Schedule)->3',
+      'StepAdvanced(Schedule)->4',
+      'Completed(AllStepsDone)->5',
+      'RolledBack(RollbackCommand)->0',
+      'Started(ApplyCommand)->1',
+      'RolledBack(CrashLoopBackOff)->0',
+      'Restarted(NewPodTemplate)->1',
+      'Completed(CompletionCommand)->5',
+      'RolledBack(RollbackCommand)->0',
+    ];
+    const lateness = stepLateness(canary);
+    const figures = {
+      namespace: ws.namespace,
+      regressions: regressions.length,
+      regressionDetail: regressions,
+      stepSequence: stepSequence(canary),
+      replicaSequences: seen,
+      expectedReplicaSequences: expected,
+      extraReplicaChanges: {
+        [OLD]: extraChanges(seen.old, expected.old),
+        [NEW]: extraChanges(seen.new, expected.new),
+      },
+      decisions: countBy(moves),
+      extraDecisions: Math.max(0, moves.length - expectedMoves.length),
+      rolledBackRestarts: restarts.length,
+      brokenTemplateSeen: v2.some((d) => d.template === brokenTemplate),
+      stepLatenessMs: {
+        p50: percentile(lateness, 50),
+        p99: percentile(lateness, 99),
+        max: Math.max(...lateness),
+      },
+      recorderProblems: recorder.problems,
+    };
+    report('walkthrough', figures);
+    t.comment(
+      JSON.stringify({ ...figures, regressionDetail: undefined, recorderProblems: recorder.problems.length }),
+    );
+
+    t.ok(
+      canary.length > 0 && v1.length > 0 && v2.length > 0,
+      'the recorder saw the Canary and both Deployments',
+    );
+    t.same(regressions, [], 'status.currentStep never went back but by a rollback');
+    t.same(seen.old, expected.old, `${OLD}: one change of spec.replicas per step`);
+    t.same(seen.new, expected.new, `${NEW}: one change of spec.replicas per step`);
+    t.same(moves, expectedMoves, 'each step and command decided once, in order');
+    t.same(restarts, [], 'a rolled-back v2 is not scaled up again without a new pod template');
+  },
+);
