@@ -6,7 +6,7 @@
  */
 import { observedDeployments } from './observed.js';
 import { readPriorStatus } from './status.js';
-import { desiredChildren } from './sync.js';
+import { desiredChildren } from './children.js';
 import type {
   Canary,
   CanaryStatus,

@@ -1,0 +1,138 @@
+/**
+ * Where a Canary stands, as the state machine sees it, and the questions it
+ * asks of that position: is it part-way, have the new replicas arrived, when
+ * is the next step due.
+ */
+import { findCondition } from './conditions.js';
+import { availability, type Availability } from './deployments.js';
+import { replicaPlacer, type Placement } from './placement.js';
+import { clampPosition, completesOnEntry, rolloutOf, stepCount, type Rollout } from './rollout.js';
+import { nextTickAfter } from './schedule.js';
+import type { CanarySpec } from './spec.js';
+import type { PriorStatus } from './status.js';
+import type { Transition } from './transitions.js';
+import type { Canary, CanaryState, Deployment, Pod, RollbackRecord } from './wire.js';
+
+export type SettledState = Exclude<CanaryState, 'error'>;
+
+export interface Progress {
+  state: SettledState;
+  step: number;
+  lastStepTime: string | null;
+  /** When the canary last started running: with lastStepTime, the anchor of the schedule. */
+  runningSince: string | null;
+  rollback: RollbackRecord | null;
+  observedCommand: string;
+  /**
+   * The step (identified by its number and time) whose replicas the prior
+   * status says all became available. Kept so that a pod evicted hours later
+   * is not mistaken for a step that never made its progress deadline.
+   */
+  reachedStep: { step: number; lastStepTime: string | null } | null;
+}
+
+/** What the sync was shown, with the spec made trustworthy and the list of steps built from it. */
+export interface Observed {
+  canary: Canary;
+  spec: CanarySpec;
+  rollout: Rollout;
+  oldDeployment: Deployment;
+  newDeployment: Deployment;
+  pods: readonly Pod[];
+  now: Date;
+  nowText: string;
+}
+
+export interface Stage {
+  progress: Progress;
+  transitions: Transition[];
+  /** A command or restart already moved the canary in this sync; no second move. */
+  moved: boolean;
+}
+
+export function observe(fields: Omit<Observed, 'rollout'> & { spec: CanarySpec }): Observed {
+  return { ...fields, rollout: rolloutOf(fields.spec) };
+}
+
+// ----------------------------------------------------------------- predicates
+
+export function isRolledBack(p: {
+  state: CanaryState;
+  step: number;
+  rollback: RollbackRecord | null;
+}): boolean {
+  return p.state === 'stop' && p.step === 0 && p.rollback !== null;
+}
+
+/** Part-way through: the only positions where new pods run alongside old ones and can be rolled back. */
+export function isPartWay(p: Pick<Progress, 'state' | 'step'>, o: Observed): boolean {
+  return (p.state === 'running' || p.state === 'stop') && p.step > 0 && !completesOnEntry(o.rollout, p.step);
+}
+
+export function placementOf(p: Pick<Progress, 'state' | 'step'>, o: Observed): Placement {
+  return replicaPlacer.place(o.rollout, p.step, p.state === 'complete');
+}
+
+export function newReplicasAvailability(p: Pick<Progress, 'state' | 'step'>, o: Observed): Availability {
+  return availability(o.newDeployment, placementOf(p, o).newReplicas);
+}
+
+/** The replicas asked at this step are available now, or were at some point since the step was taken. */
+export function hasReachedStep(p: Progress, o: Observed): boolean {
+  const remembered = p.reachedStep?.step === p.step && p.reachedStep.lastStepTime === p.lastStepTime;
+  return remembered || newReplicasAvailability(p, o).ready;
+}
+
+export function deadlineOf(p: Progress, o: Observed): number | undefined {
+  if (o.spec.progressDeadlineSeconds === undefined || p.lastStepTime === null) return undefined;
+  return Date.parse(p.lastStepTime) + o.spec.progressDeadlineSeconds * 1000;
+}
+
+function laterOf(a: string | null, b: string | null): string | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Date.parse(a) >= Date.parse(b) ? a : b;
+}
+
+/** The first tick after both the last step and the moment it (re)started running. */
+export function dueTime(p: Progress, o: Observed): Date {
+  const anchor = laterOf(p.lastStepTime, p.runningSince) ?? o.nowText;
+  return nextTickAfter(o.spec.cronSchedule, o.spec.timeZone, new Date(anchor));
+}
+
+// ------------------------------------------------------- settling the prior
+
+/**
+ * Where the canary stands, from the last status. A canary coming out of
+ * `error` has lost its state, so it is rebuilt from what remains: the step and
+ * the last command acted on.
+ */
+export function settle(prior: PriorStatus, rollout: Rollout, nowText: string): Progress {
+  const step = clampPosition(rollout, prior.currentStep);
+  let state: SettledState;
+  if (prior.state === 'complete' || completesOnEntry(rollout, step)) state = 'complete';
+  else if (step === 0) state = 'stop';
+  else if (prior.state === 'running' || prior.state === 'stop') state = prior.state;
+  else state = prior.observedCommand === 'apply' ? 'running' : 'stop';
+
+  const progressing = findCondition(prior.conditions, 'Progressing');
+  const wasRunning = prior.state === 'running' && state === 'running';
+  let runningSince: string | null = null;
+  if (state === 'running') {
+    if (wasRunning && progressing?.status === 'True') runningSince = progressing.lastTransitionTime;
+    else if (wasRunning) runningSince = prior.lastStepTime ?? nowText;
+    else runningSince = nowText;
+  }
+  return {
+    state,
+    step: state === 'complete' ? stepCount(rollout) : step,
+    lastStepTime: prior.lastStepTime,
+    runningSince,
+    rollback: prior.rollback,
+    observedCommand: prior.observedCommand,
+    reachedStep:
+      findCondition(prior.conditions, 'StepAvailable')?.status === 'True'
+        ? { step: prior.currentStep, lastStepTime: prior.lastStepTime }
+        : null,
+  };
+}

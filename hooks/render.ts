@@ -1,0 +1,157 @@
+/**
+ * Renders where the state machine left the Canary into the response: the
+ * replicas of the children (through the Placer, hooks/placement.ts), the
+ * status with its message and conditions, and when to look again.
+ */
+import { unknownCommandMessage, type CommandReading } from './commands.js';
+import { updateConditions, type ConditionUpdate } from './conditions.js';
+import type { Availability } from './deployments.js';
+import { desiredChildren, stampOn } from './children.js';
+import { findCrashLoopingPod } from './pods.js';
+import {
+  deadlineOf,
+  dueTime,
+  hasReachedStep,
+  isPartWay,
+  isRolledBack,
+  newReplicasAvailability,
+  placementOf,
+  type Observed,
+  type Progress,
+} from './progress.js';
+import { stepCount } from './rollout.js';
+import { numbered } from './sequence.js';
+import { rfc3339, type PriorStatus } from './status.js';
+import { commandCondition, completeCondition, rolledBackCondition } from './verdicts.js';
+import type { CanaryStatus, Deployment, SyncResponse } from './wire.js';
+
+/** How soon to look again while waiting for the new replicas to become available. */
+export const AVAILABILITY_RETRY_SECONDS = 10;
+
+export const MESSAGES = {
+  pending: 'Canary is Pending',
+  running: 'Canary is Running',
+  stopped: 'Canary is Stopped',
+  complete: 'Canary is complete',
+  rolledBack: (time: string) => `[${time}] Canary is rollbacked`,
+} as const;
+
+function stateMessage(p: Progress, o: Observed, waiting: Availability | undefined): string {
+  if (p.state === 'complete') return MESSAGES.complete;
+  if (p.state === 'running') {
+    const crash = o.spec.enableRollback ? undefined : findCrashLoopingPod(o.pods, o.newDeployment);
+    if (crash) {
+      return `${MESSAGES.running}: container ${crash.container} of pod ${crash.pod} is in CrashLoopBackOff (automatic rollback is disabled)`;
+    }
+    return waiting ? `${MESSAGES.running}: waiting for ${waiting.waitingFor}` : MESSAGES.running;
+  }
+  if (isRolledBack(p) && p.rollback) return MESSAGES.rolledBack(p.rollback.time);
+  return p.step === 0 ? MESSAGES.pending : MESSAGES.stopped;
+}
+
+function progressingCondition(p: Progress, waiting: Availability | undefined): ConditionUpdate {
+  if (p.state === 'running') {
+    return {
+      type: 'Progressing',
+      status: 'True',
+      reason: waiting ? 'WaitingForAvailability' : 'StepScheduled',
+      message: waiting ? `Waiting for ${waiting.waitingFor}` : `Running at step ${p.step}`,
+      since: p.runningSince ?? undefined,
+    };
+  }
+  if (p.state === 'complete') {
+    return {
+      type: 'Progressing',
+      status: 'False',
+      reason: 'Complete',
+      message: 'Every replica runs the new version',
+    };
+  }
+  if (isRolledBack(p)) {
+    return { type: 'Progressing', status: 'False', reason: 'RolledBack', message: 'Rolled back to step 0' };
+  }
+  return p.step === 0
+    ? { type: 'Progressing', status: 'False', reason: 'Pending', message: 'Waiting for the apply command' }
+    : { type: 'Progressing', status: 'False', reason: 'Stopped', message: `Stopped at step ${p.step}` };
+}
+
+function stepAvailableCondition(p: Progress, o: Observed): ConditionUpdate {
+  const asked = placementOf(p, o).newReplicas;
+  if (hasReachedStep(p, o)) {
+    return {
+      type: 'StepAvailable',
+      status: 'True',
+      reason: 'ReplicasAvailable',
+      message: `The ${asked} replicas of ${o.spec.newDeployment} asked at step ${p.step} became available`,
+    };
+  }
+  return {
+    type: 'StepAvailable',
+    status: 'False',
+    reason: 'WaitingForReplicas',
+    message: `Waiting for ${newReplicasAvailability(p, o).waitingFor ?? o.spec.newDeployment}`,
+  };
+}
+
+function resyncAfter(p: Progress, o: Observed, waiting: Availability | undefined): number {
+  const wakeups: number[] = [];
+  if (p.state === 'running') {
+    wakeups.push(waiting ? AVAILABILITY_RETRY_SECONDS : (dueTime(p, o).getTime() - o.now.getTime()) / 1000);
+  }
+  const deadline = isPartWay(p, o) && o.spec.enableRollback ? deadlineOf(p, o) : undefined;
+  if (deadline !== undefined && !hasReachedStep(p, o)) {
+    wakeups.push((deadline - o.now.getTime()) / 1000);
+  }
+  if (wakeups.length === 0) return 0;
+  return Math.max(1, Math.ceil(Math.min(...wakeups)));
+}
+
+export function renderDecision(
+  p: Progress,
+  o: Observed,
+  prior: PriorStatus,
+  reading: CommandReading,
+  deployments: ReadonlyMap<string, Deployment>,
+): SyncResponse {
+  const split = placementOf(p, o);
+  const due = p.state === 'running' ? dueTime(p, o) : undefined;
+  const ready = p.state === 'running' ? newReplicasAvailability(p, o) : undefined;
+  // Waiting matters only once the step is due; before that the replicas still have time.
+  const waiting = ready && !ready.ready && due && o.now >= due ? ready : undefined;
+  const message =
+    reading.kind === 'unknown' ? unknownCommandMessage(reading.value) : stateMessage(p, o, waiting);
+  const decided: Omit<CanaryStatus, 'sequence'> = {
+    oldReplicas: split.oldReplicas,
+    newReplicas: split.newReplicas,
+    currentStep: p.step,
+    totalSteps: stepCount(o.rollout),
+    state: p.state,
+    message,
+    observedCommand: p.observedCommand,
+    lastStepTime: p.lastStepTime,
+    nextStepTime: due ? rfc3339(due) : null,
+    rollback: p.rollback,
+    conditions: updateConditions(
+      prior.conditions,
+      [
+        { type: 'Valid', status: 'True', reason: 'Valid', message: 'Spec and Deployments are valid' },
+        commandCondition(reading, p.observedCommand),
+        progressingCondition(p, waiting),
+        stepAvailableCondition(p, o),
+        rolledBackCondition(p),
+        completeCondition(p.state),
+      ],
+      o.nowText,
+    ),
+  };
+  const replicas = new Map([
+    [o.spec.oldDeployment, split.oldReplicas],
+    [o.spec.newDeployment, split.newReplicas],
+  ]);
+  const { status, record } = numbered(decided, prior, o.canary.metadata.uid ?? '');
+  return {
+    status,
+    children: desiredChildren(deployments, replicas, stampOn(o.canary, deployments, replicas.keys(), record)),
+    resyncAfterSeconds: resyncAfter(p, o, waiting),
+  };
+}

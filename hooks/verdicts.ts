@@ -1,0 +1,52 @@
+/**
+ * Conditions both a decision and an error report, in the same words: the
+ * command, the rollback, completion.
+ */
+import { unknownCommandMessage, type CommandReading } from './commands.js';
+import type { ConditionUpdate } from './conditions.js';
+import { isRolledBack } from './progress.js';
+import type { CanaryState, RollbackRecord } from './wire.js';
+
+function rollbackCode(record: RollbackRecord): string {
+  return /^([A-Za-z]+):/.exec(record.reason)?.[1] ?? 'RolledBack';
+}
+
+export function rolledBackCondition(p: {
+  state: CanaryState;
+  step: number;
+  rollback: RollbackRecord | null;
+}): ConditionUpdate {
+  return isRolledBack(p) && p.rollback
+    ? { type: 'RolledBack', status: 'True', reason: rollbackCode(p.rollback), message: p.rollback.reason }
+    : { type: 'RolledBack', status: 'False', reason: 'NotRolledBack', message: 'Not rolled back' };
+}
+
+export function completeCondition(state: CanaryState): ConditionUpdate {
+  return state === 'complete'
+    ? { type: 'Complete', status: 'True', reason: 'Complete', message: 'Every replica runs the new version' }
+    : {
+        type: 'Complete',
+        status: 'False',
+        reason: 'InProgress',
+        message: 'Not every replica runs the new version',
+      };
+}
+
+export function commandCondition(reading: CommandReading, observedCommand: string): ConditionUpdate {
+  if (reading.kind === 'unknown') {
+    return {
+      type: 'CommandAccepted',
+      status: 'False',
+      reason: 'UnknownCommand',
+      message: unknownCommandMessage(reading.value),
+    };
+  }
+  return observedCommand === ''
+    ? { type: 'CommandAccepted', status: 'True', reason: 'NoCommand', message: 'No command annotated' }
+    : {
+        type: 'CommandAccepted',
+        status: 'True',
+        reason: 'Accepted',
+        message: `Acted on command ${observedCommand}`,
+      };
+}
