@@ -18,6 +18,19 @@
  * `sync(..., { parentStatusWrites: n })` serves the parent as a lagging
  * informer cache would: its status as it was n status writes ago, with the
  * children read fresh from the server (issue 10).
+ *
+ * The real engine (test/e2e: the real Metacontroller, Deployment controller,
+ * scheduler and KWOK) now runs the README walkthrough, the faults and many
+ * Canaries at once. This stand-in stays for what that engine cannot show
+ * in a test that takes seconds, not minutes:
+ * - a clock of the test's own (HookServer injects it), so schedules, a
+ *   progressDeadlineSeconds and ticks are exact instead of waited for;
+ * - availability and crashes written at will (settleDeployment, crashLoop),
+ *   so a step is gated or a pod crashes at the moment a test chooses;
+ * - a parent served exactly n status writes behind, which the real
+ *   Metacontroller does only by chance;
+ * - the API server's own verdict on what the hooks write (a status that does
+ *   not come back as written fails the test), sync by sync.
  */
 import type { AddressInfo } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
