@@ -339,8 +339,11 @@ run_tests() {
 
 if [[ $# -eq 0 ]]; then
   shopt -s nullglob
-  tests=(test/e2e/*.e2e.ts)
-  ((${#tests[@]} > 0)) || die "no test/e2e/*.e2e.ts found"
+  # The walkthrough first: it is what a user sees on a cluster that has just
+  # started, before any other test has left work behind for Metacontroller.
+  tests=(test/e2e/walkthrough.e2e.ts)
+  for f in test/e2e/*.e2e.ts; do [[ $f == "${tests[0]}" ]] || tests+=("$f"); done
+  [[ -f ${tests[0]} ]] || die "test/e2e/walkthrough.e2e.ts is missing"
   set -- run_tests "${tests[@]}"
 fi
 log "cluster up after ${SECONDS}s; running: $*"

@@ -150,6 +150,13 @@ export async function deploymentTable(
   return Object.fromEntries(rows.map((r) => [r.NAME ?? '', r]));
 }
 
+const running = new Set<{ stop(): Promise<string[]> }>();
+
+/** Stops every background kubectl still running: a test that failed half-way must not leave one holding the process open. */
+export async function stopBackground(): Promise<void> {
+  await Promise.all([...running].map((b) => b.stop()));
+}
+
 /** A long-running kubectl (`get -w`) whose output is collected until stopped. */
 export function background(ws: Workspace, args: string[]): { lines(): string[]; stop(): Promise<string[]> } {
   const child = spawn(KUBECTL, args, {
@@ -162,14 +169,17 @@ export function background(ws: Workspace, args: string[]): { lines(): string[]; 
   child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
   const closed = new Promise<void>((r) => child.on('close', () => r()));
   const lines = () => out.split('\n').filter((l) => l.trim() !== '');
-  return {
+  const handle = {
     lines,
     async stop() {
-      child.kill('SIGINT');
+      running.delete(handle);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
       await closed;
       return lines();
     },
   };
+  running.add(handle);
+  return handle;
 }
 
 /** The distinct rows a `kubectl get canaries -o wide -w` printed, in order, without AGE. */
