@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util';
 import { createCanaryApi, type CanaryApi } from './api.js';
 import { COMMAND_VALUES, listCommand, planCommand, setCommand, statusCommand, type Io } from './commands.js';
+import { DEFAULT_ADDRESS, DEFAULT_PORT, dashboardCommand } from './dashboard/command.js';
 import { CliError, EXIT, firstLine } from './errors.js';
 import { readInput, resolveTarget, type Target } from './kube.js';
 
@@ -20,15 +21,20 @@ Commands:
   rollback NAME                 Go back to step 0, all old        (command annotation: rollback)
   complete NAME                 Jump to the last step, all new    (command annotation: completion)
   plan -f FILE [--from TIME]    Offline: when each step would happen and its replica split
+  dashboard [--port N] [--address IP]
+                                A live web page of every Canary, with the commands as buttons
 
 Flags:
   --kubeconfig PATH             kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)
   --context NAME                kubeconfig context (default: the current context)
   -n, --namespace NS            namespace (default: the context's, else "default")
-  -A, --all-namespaces          list: every namespace
+  -A, --all-namespaces          list, dashboard: every namespace
   -f, --filename FILE           plan: the Canary manifest, "-" for stdin
       --from TIME               plan: when apply happens (RFC 3339, or wall time in the Canary's zone; default now)
-      --timeout SECONDS         apply|stop|rollback|complete: how long to wait for canary-hooks (default 60)
+      --timeout SECONDS         apply|stop|rollback|complete (and the dashboard's buttons): how long to
+                                wait for canary-hooks (default 60)
+      --port N                  dashboard: the port to serve on (default 3100)
+      --address IP              dashboard: the address to listen on (default 127.0.0.1, this machine only)
   -h, --help                    this help
 
 Exit codes: 0 ok, 1 usage, 2 not found, 3 unauthorized or forbidden, 4 invalid input,
@@ -51,6 +57,8 @@ const OPTIONS = {
   filename: { type: 'string', short: 'f' },
   from: { type: 'string' },
   timeout: { type: 'string' },
+  port: { type: 'string' },
+  address: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -77,14 +85,25 @@ async function dispatch(argv: readonly string[], io: RunEnv): Promise<number> {
     io.out(USAGE);
     return EXIT.ok;
   }
-  if (command !== 'list' && command !== 'plan' && !NEEDS_NAME.has(command)) {
+  if (command !== 'list' && command !== 'plan' && command !== 'dashboard' && !NEEDS_NAME.has(command)) {
     throw usage(`unknown command "${command}"`);
   }
   const expected = NEEDS_NAME.has(command) ? 1 : 0;
   if (rest.length < expected) throw usage(`${command} needs the Canary's NAME`);
   if (rest.length > expected) throw usage(`unexpected argument "${rest[expected]}" for ${command}`);
   if (values.watch && command !== 'status') throw usage('--watch goes with status');
-  if (values['all-namespaces'] && command !== 'list') throw usage('-A/--all-namespaces goes with list');
+  if (values['all-namespaces'] && command !== 'list' && command !== 'dashboard') {
+    throw usage('-A/--all-namespaces goes with list and dashboard');
+  }
+  if ((values.port !== undefined || values.address !== undefined) && command !== 'dashboard') {
+    throw usage('--port and --address go with dashboard');
+  }
+  let port = DEFAULT_PORT;
+  if (values.port !== undefined) {
+    port = Number(values.port);
+    if (!/^\d+$/.test(values.port) || port > 65535)
+      throw usage(`--port must be a port number, got "${values.port}"`);
+  }
   if ((values.filename !== undefined || values.from !== undefined) && command !== 'plan') {
     throw usage('-f and --from go with plan');
   }
@@ -115,6 +134,14 @@ async function dispatch(argv: readonly string[], io: RunEnv): Promise<number> {
       return listCommand(api, io, values['all-namespaces'] ?? false);
     case 'status':
       return statusCommand(api, io, name, values.watch ?? false);
+    case 'dashboard':
+      return dashboardCommand(api, io, {
+        allNamespaces: values['all-namespaces'] ?? false,
+        port,
+        address: values.address ?? DEFAULT_ADDRESS,
+        timeoutMs,
+        pollMs: io.pollMs ?? 1000,
+      });
     default: {
       const value = COMMAND_VALUES[command as keyof typeof COMMAND_VALUES];
       return setCommand(api, io, name, value, { timeoutMs, pollMs: io.pollMs ?? 1000 });

@@ -24,8 +24,9 @@ type Obj = Record<string, unknown> & {
 };
 
 interface Watcher {
-  resource: 'canaries' | 'deployments';
-  namespace: string;
+  resource: 'canaries' | 'deployments' | 'events';
+  /** undefined: every namespace. */
+  namespace: string | undefined;
   name: string | undefined;
   res: ServerResponse;
 }
@@ -56,6 +57,9 @@ export class FakeApi {
   readonly requests: RecordedRequest[] = [];
   readonly canaries = new Map<string, Obj>();
   readonly deployments = new Map<string, Obj>();
+  readonly events = new Map<string, Obj>();
+  /** Any other namespaced object, by API path (`/apis/<group>/<version>/namespaces/<ns>/<plural>/<name>`). */
+  readonly objects = new Map<string, Obj>();
   /** Paths (prefix match, method optional) answered 403. */
   readonly forbidden: { method?: string; prefix: string }[] = [];
   crdInstalled = true;
@@ -67,9 +71,10 @@ export class FakeApi {
   private server: Server | undefined;
   port = 0;
 
-  async start(): Promise<void> {
+  /** `port`: a fixed one, to come back on the same address after `stop()`, as a restarted API server does. */
+  async start(port = 0): Promise<void> {
     this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.listen(0, '127.0.0.1');
+    this.server.listen(port, '127.0.0.1');
     await once(this.server, 'listening');
     this.port = (this.server.address() as AddressInfo).port;
   }
@@ -164,6 +169,51 @@ current-context: stand-in
     return stored;
   }
 
+  putEvent(event: Obj): Obj {
+    const ns = event.metadata.namespace ?? 'default';
+    const stored = {
+      ...event,
+      metadata: { ...event.metadata, namespace: ns, resourceVersion: this.nextVersion() },
+    } as Obj;
+    const key = `${ns}/${event.metadata.name}`;
+    const type = this.events.has(key) ? 'MODIFIED' : 'ADDED';
+    this.events.set(key, stored);
+    this.emit('events', type, stored);
+    return stored;
+  }
+
+  deleteDeployment(namespace: string, name: string): void {
+    const key = `${namespace}/${name}`;
+    const d = this.deployments.get(key);
+    this.deployments.delete(key);
+    if (d) this.emit('deployments', 'DELETED', d);
+  }
+
+  /** Sends a watch ERROR (410 Gone, by default) on every open watch of `resource`, and ends them, as the API server does. */
+  expireWatches(resource: Watcher['resource'], code = 410): void {
+    for (const w of [...this.watchers]) {
+      if (w.resource !== resource) continue;
+      w.res.end(
+        `${JSON.stringify({ type: 'ERROR', object: statusBody(code, code === 410 ? 'Expired' : 'InternalError', 'too old resource version') })}\n`,
+      );
+      this.watchers.splice(this.watchers.indexOf(w), 1);
+    }
+  }
+
+  /** Sends a BOOKMARK with the current resourceVersion on every open watch. */
+  bookmark(): void {
+    for (const w of this.watchers) {
+      w.res.write(
+        `${JSON.stringify({ type: 'BOOKMARK', object: { metadata: { resourceVersion: String(this.resourceVersion) } } })}\n`,
+      );
+    }
+  }
+
+  /** Open watches of one resource. */
+  watchesOf(resource: Watcher['resource']): number {
+    return this.watchers.filter((w) => w.resource === resource).length;
+  }
+
   /** Resolves once `count` watches are open. */
   watching(count: number): Promise<void> {
     if (this.watchers.length >= count) return Promise.resolve();
@@ -181,10 +231,26 @@ current-context: stand-in
 
   private emit(resource: Watcher['resource'], type: string, object: Obj): void {
     for (const w of this.watchers) {
-      if (w.resource !== resource || w.namespace !== object.metadata.namespace) continue;
+      if (w.resource !== resource) continue;
+      if (w.namespace !== undefined && w.namespace !== object.metadata.namespace) continue;
       if (w.name !== undefined && w.name !== object.metadata.name) continue;
       w.res.write(`${JSON.stringify({ type, object })}\n`);
     }
+  }
+
+  /** A list as the API server sends it: its resourceVersion, and pages when `limit` is given. */
+  private sendList(res: ServerResponse, query: URLSearchParams, kind: string, items: Obj[]): void {
+    const limit = Number(query.get('limit') ?? 0);
+    const start = Number(query.get('continue') ?? 0);
+    const page = limit > 0 ? items.slice(start, start + limit) : items;
+    const next = limit > 0 && start + limit < items.length ? String(start + limit) : undefined;
+    return this.send(res, 200, {
+      apiVersion:
+        kind === 'CanaryList' ? 'canary.k8shuginn.io/v1alpha1' : kind === 'DeploymentList' ? 'apps/v1' : 'v1',
+      kind,
+      metadata: { resourceVersion: String(this.resourceVersion), ...(next ? { continue: next } : {}) },
+      items: page,
+    });
   }
 
   private send(res: ServerResponse, code: number, body: unknown): void {
@@ -235,12 +301,8 @@ current-context: stand-in
       );
     }
     if (method === 'GET' && url.pathname === `${CANARY_PREFIX}/canaries`) {
-      return this.send(res, 200, {
-        apiVersion: 'canary.k8shuginn.io/v1alpha1',
-        kind: 'CanaryList',
-        metadata: {},
-        items: [...this.canaries.values()],
-      });
+      if (watch) return this.openWatch(res, 'canaries', undefined, fieldName);
+      return this.sendList(res, url.searchParams, 'CanaryList', [...this.canaries.values()]);
     }
     if (
       (m = new RegExp(`^${CANARY_PREFIX}/namespaces/([^/]+)/canaries$`).exec(url.pathname)) &&
@@ -249,12 +311,7 @@ current-context: stand-in
       const ns = m[1] ?? '';
       if (watch) return this.openWatch(res, 'canaries', ns, fieldName);
       const items = [...this.canaries.values()].filter((c) => c.metadata.namespace === ns);
-      return this.send(res, 200, {
-        apiVersion: 'canary.k8shuginn.io/v1alpha1',
-        kind: 'CanaryList',
-        metadata: {},
-        items,
-      });
+      return this.sendList(res, url.searchParams, 'CanaryList', items);
     }
     if ((m = new RegExp(`^${CANARY_PREFIX}/namespaces/([^/]+)/canaries/([^/]+)$`).exec(url.pathname))) {
       const key = `${m[1]}/${m[2]}`;
@@ -281,11 +338,30 @@ current-context: stand-in
       }
     }
     if (
-      (m = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments$/.exec(url.pathname)) &&
-      method === 'GET' &&
-      watch
+      (m = /^\/apis\/apps\/v1(?:\/namespaces\/([^/]+))?\/deployments$/.exec(url.pathname)) &&
+      method === 'GET'
     ) {
-      return this.openWatch(res, 'deployments', m[1] ?? '', fieldName);
+      const ns = m[1];
+      if (watch) return this.openWatch(res, 'deployments', ns, fieldName);
+      const items = [...this.deployments.values()].filter(
+        (d) => ns === undefined || d.metadata.namespace === ns,
+      );
+      return this.sendList(res, url.searchParams, 'DeploymentList', items);
+    }
+    if ((m = /^\/api\/v1(?:\/namespaces\/([^/]+))?\/events$/.exec(url.pathname)) && method === 'GET') {
+      const ns = m[1];
+      if (watch) return this.openWatch(res, 'events', ns, undefined);
+      const kind = /^involvedObject\.kind=(.+)$/.exec(url.searchParams.get('fieldSelector') ?? '')?.[1];
+      const items = [...this.events.values()].filter(
+        (e) =>
+          (ns === undefined || e.metadata.namespace === ns) &&
+          (kind === undefined || (e.involvedObject as { kind?: string } | undefined)?.kind === kind),
+      );
+      return this.sendList(res, url.searchParams, 'EventList', items);
+    }
+    if (method === 'GET' && /^\/apis\/[^/]+\/[^/]+\/namespaces\/[^/]+\/[^/]+\/[^/]+$/.test(url.pathname)) {
+      const o = this.objects.get(url.pathname);
+      if (o) return this.send(res, 200, o);
     }
     if (
       (m = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments\/([^/]+)$/.exec(url.pathname)) &&
@@ -304,7 +380,7 @@ current-context: stand-in
   private openWatch(
     res: ServerResponse,
     resource: Watcher['resource'],
-    namespace: string,
+    namespace: string | undefined,
     name: string | undefined,
   ) {
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
