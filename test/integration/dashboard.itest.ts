@@ -1,0 +1,266 @@
+/**
+ * `kubectl canary dashboard` in a real browser (Debian's chromium, driven by
+ * playwright-core) against the real kube-apiserver, with the Metacontroller
+ * stand-in running the real hooks service:
+ *
+ * 1. the overview shows a Canary as it is created, and its row follows its
+ *    status; its page has the plan, the Deployments and the Events; stop,
+ *    confirmed, sets the annotation in the API, through the plugin's code;
+ * 2. the API server restarts: the page says it is reconnecting, then shows
+ *    what changed once it is back. This one restarts a throwaway API server
+ *    of its own (dashboard/apiserver.ts says why).
+ *
+ * The screenshots in docs/ are taken here, from what the browser shows.
+ */
+import t from 'tap';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import {
+  REPO,
+  canaryObject,
+  createCanaryApp,
+  createNamespace,
+  deploymentObject,
+  installAll,
+  kubeConfig,
+  kubectlOk,
+  validSpec,
+} from './helpers.js';
+import { HookServer, Metacontroller } from './metacontroller.js';
+import { launch, rowSelector, waitForText, UI_TIMEOUT_MS, type Browser } from './dashboard/browser.js';
+import { pluginBin, startDashboard, type RunningDashboard } from './dashboard/plugin.js';
+import { ThrowawayCluster } from './dashboard/apiserver.js';
+
+const COMMAND = 'canary.k8shuginn.io/command';
+const DOCS = join(REPO, 'docs');
+const bin = pluginBin();
+let browser: Browser;
+
+t.before(async () => {
+  await installAll();
+  browser = await launch();
+});
+
+t.teardown(async () => {
+  await browser?.close();
+  bin.remove();
+});
+
+/** Plays Metacontroller until the status settles: a sync, the Deployments settled, another sync. */
+async function settle(mc: Metacontroller, ns: string, app: string) {
+  await mc.sync(ns, app);
+  await mc.settleDeployment(ns, `${app}-v1`);
+  await mc.settleDeployment(ns, `${app}-v2`);
+  return mc.sync(ns, app);
+}
+
+t.test('overview, a row that follows its Canary, its page, and stop with confirmation', async (t) => {
+  const ns = await createNamespace('dashboard');
+  // The hooks' clock starts two ticks back, so after the two steps taken on
+  // schedule below the last step is this minute's tick and the next is due
+  // within the minute: the times on the page read as on a live cluster.
+  const start = new Date(Date.now() - 2 * 60_000);
+  start.setUTCSeconds(0, 0);
+  const hooks = await HookServer.start(kubeConfig(), start);
+  t.teardown(() => hooks.close());
+  const mc = new Metacontroller(hooks);
+
+  const dashboard = await startDashboard(bin.dir, ['-n', ns, '--port', '0']);
+  // Cleanup only; the exit code is checked at the end of the test.
+  t.teardown(() => dashboard.stop());
+  t.match(
+    dashboard.stdout(),
+    new RegExp(`^Dashboard: http://127\\.0\\.0\\.1:\\d+/ \\(context itest, namespace ${ns}\\)`),
+  );
+  const page = browser.page;
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+
+  await page.goto(dashboard.url);
+  await page.locator('#empty').waitFor({ state: 'visible' });
+  t.match(await page.textContent('#empty'), /No Canaries in .* yet/);
+
+  // A Canary appears as it is created, before any status.
+  await createCanaryApp(ns, 'web', { totalReplicas: 10, stepReplicas: 2 });
+  const web = rowSelector(ns, 'web');
+  await page.locator(web).waitFor();
+  t.match(await page.textContent(`${web} .state`), /no status/);
+  t.equal(await page.locator('#empty').isVisible(), false);
+
+  // Its row follows its status.
+  await settle(mc, ns, 'web');
+  await waitForText(page, `${web} .state`, /pending/);
+  await waitForText(page, `${web} .steps`, /^0\/5$/);
+  await kubectlOk(['annotate', 'canary', 'web', '-n', ns, `${COMMAND}=apply`]);
+  await settle(mc, ns, 'web');
+  await waitForText(page, `${web} .state`, /running/);
+  await waitForText(page, `${web} .steps`, /^1\/5$/);
+  t.match(await page.textContent(`${web} .old`), /^8\/8$/, 'old: 8 asked, 8 available');
+  t.equal(await page.locator(`${web} .seg.current`).count(), 1, 'the current step marked');
+  for (let step = 2; step <= 3; step++) {
+    hooks.advance(60);
+    await settle(mc, ns, 'web');
+    await waitForText(page, `${web} .steps`, new RegExp(`^${step}/5$`));
+  }
+  await waitForText(page, `${web} .new`, /^6\/6$/);
+  await waitForText(page, `${web} .weight`, /^60%$/);
+
+  // More Canaries, for the screenshot and the filter: one rolled back by a crash, one complete.
+  await createCanaryApp(ns, 'checkout', { totalReplicas: 6, stepReplicas: 3 });
+  await kubectlOk(['annotate', 'canary', 'checkout', '-n', ns, `${COMMAND}=completion`]);
+  await settle(mc, ns, 'checkout');
+  await createCanaryApp(ns, 'search', { totalReplicas: 4, stepReplicas: 1 });
+  await kubectlOk(['annotate', 'canary', 'search', '-n', ns, `${COMMAND}=apply`]);
+  await settle(mc, ns, 'search');
+  await mc.createPod(ns, 'search-v2', 'search-v2-pod-1');
+  await mc.crashLoop(ns, 'search-v2-pod-1');
+  await mc.sync(ns, 'search');
+  await waitForText(page, `${rowSelector(ns, 'search')} .state`, /rolled back/);
+  await waitForText(page, `${rowSelector(ns, 'search')} .rollback`, /CrashLoopBackOff/);
+  await waitForText(page, `${rowSelector(ns, 'checkout')} .state`, /complete/);
+  await createCanaryApp(ns, 'api', { totalReplicas: 3, stepReplicas: 1 });
+  await settle(mc, ns, 'api');
+  await waitForText(page, '#count', /^4 of 4$/);
+
+  // Filter and sort, in the page.
+  await page.selectOption('#state-filter', 'running');
+  await waitForText(page, '#count', /^1 of 4$/);
+  t.equal(await page.locator(web).isVisible(), true);
+  await page.selectOption('#state-filter', '');
+  await page.fill('#filter', 'che');
+  await waitForText(page, '#count', /^1 of 4$/);
+  await page.fill('#filter', '');
+  await page.click('th[data-sort="progress"] button');
+  await page.click('th[data-sort="progress"] button');
+  const order = await page.$$eval('#canaries tbody tr', (rows) =>
+    rows.map((r) => r.getAttribute('data-name')),
+  );
+  t.same(order, ['checkout', 'web', 'api', 'search'], 'by progress, highest first');
+  t.match(page.url(), /\?sort=progress&dir=desc$/, 'the sort is kept in the URL');
+  await page.click('th[data-sort="name"] button');
+  await page.waitForURL((url) => !url.search.includes('sort='));
+
+  await page.mouse.move(0, 0);
+  mkdirSync(DOCS, { recursive: true });
+  // Only as tall as the table, for the README.
+  await page.setViewportSize({ width: 1360, height: 420 });
+  await page.screenshot({ path: join(DOCS, 'dashboard-overview.png') });
+  await page.setViewportSize({ width: 1360, height: 820 });
+
+  // Its page: status, chart, plan, Deployments, conditions, Events.
+  await page.click(`${web} td.name a`);
+  await page.waitForURL(new RegExp(`/canaries/${ns}/web$`));
+  await page.locator('#canary-live .summary').waitFor();
+  t.match(await page.textContent('#canary-live .summary'), /running/);
+  t.match(await page.textContent('#canary-live .plan'), /3\s*4\s*6.*current/s);
+  t.match(await page.textContent('#canary-live .deployments'), /web-v2\s*6\s*6\s*6/);
+  t.match(await page.textContent('#canary-live .deployments'), /registry\.example\/web:v2/);
+  await waitForText(page, '#canary-live .events', /Advanced to step 3 of 5/);
+  t.ok((await page.locator('#canary-live svg.chart path.line.new').count()) === 1, 'the chart');
+  t.equal(await page.locator('button[data-command="promote"]').isDisabled(), true, 'no promote command yet');
+  await page.screenshot({ path: join(DOCS, 'dashboard-canary.png'), fullPage: true });
+
+  // stop: asked, confirmed, done through the plugin's command, the result on the page.
+  await page.click('button[data-command="stop"]');
+  await page.locator('#confirm').waitFor({ state: 'visible' });
+  t.match(
+    await page.textContent('#confirm-text'),
+    /stop .*\/web: hold it at the current step\? This sets canary\.k8shuginn\.io\/command=stop/,
+  );
+  await page.click('#confirm-ok');
+  await waitForText(page, '#result', new RegExp(`canary/web annotated: ${COMMAND}=stop`));
+  const custom = kubeConfig().makeApiClient(k8s.CustomObjectsApi);
+  const stored = (await custom.getNamespacedCustomObject({
+    group: 'canary.k8shuginn.io',
+    version: 'v1alpha1',
+    namespace: ns,
+    plural: 'canaries',
+    name: 'web',
+  })) as { metadata: { annotations?: Record<string, string> } };
+  t.equal(stored.metadata.annotations?.[COMMAND], 'stop', 'the annotation is set in the API');
+  await mc.sync(ns, 'web');
+  await waitForText(page, '#canary-live .summary', /stopped/);
+
+  // Cancel changes nothing.
+  await page.click('button[data-command="rollback"]');
+  await page.locator('#confirm').waitFor({ state: 'visible' });
+  await page.click('#confirm button[value="cancel"]');
+  await page.locator('#confirm').waitFor({ state: 'hidden' });
+  t.equal(
+    (
+      (await custom.getNamespacedCustomObject({
+        group: 'canary.k8shuginn.io',
+        version: 'v1alpha1',
+        namespace: ns,
+        plural: 'canaries',
+        name: 'web',
+      })) as { metadata: { annotations?: Record<string, string> } }
+    ).metadata.annotations?.[COMMAND],
+    'stop',
+    'cancel sends nothing',
+  );
+  t.same(errors, [], 'no script error on the page');
+  t.equal(await dashboard.stop(), 0, 'Ctrl-C ends it with exit 0');
+});
+
+t.test('the API server restarts: the page says it is reconnecting, then recovers', async (t) => {
+  const cluster = await ThrowawayCluster.start();
+  t.teardown(() => cluster.close());
+  for (const [version, replicas] of [
+    ['v1', 4],
+    ['v2', 0],
+  ] as const) {
+    await cluster.kubectlOk(
+      ['create', '-f', '-'],
+      JSON.stringify(
+        deploymentObject({ name: `app-${version}`, namespace: 'default', version, app: 'app', replicas }),
+      ),
+    );
+  }
+  await cluster.kubectlOk(
+    ['create', '-f', '-'],
+    JSON.stringify(canaryObject('app', 'default', validSpec({ totalReplicas: 4, stepReplicas: 1 }))),
+  );
+
+  const dashboard: RunningDashboard = await startDashboard(bin.dir, [
+    '--kubeconfig',
+    cluster.kubeconfig,
+    '--port',
+    '0',
+  ]);
+  t.teardown(() => dashboard.stop());
+  const page = await browser.context.newPage();
+  t.teardown(() => page.close());
+  await page.goto(dashboard.url);
+  const row = rowSelector('default', 'app');
+  await page.locator(row).waitFor();
+  t.equal(await page.locator('#connection').isVisible(), false, 'no notice while connected');
+
+  await cluster.stopApiServer();
+  await page
+    .locator('#connection[data-state="reconnecting"]')
+    .waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
+  t.match(
+    await page.textContent('#connection'),
+    /Reconnecting to the Kubernetes API .*What is shown may be out of date/,
+  );
+  t.equal(await page.locator(row).isVisible(), true, 'the last known rows stay');
+  t.match(
+    await page.textContent('#stream-state'),
+    /live/,
+    'the page is still connected to the dashboard itself',
+  );
+
+  await cluster.startApiServer();
+  await page.locator('#connection').waitFor({ state: 'hidden', timeout: 120_000 });
+  // The watches are really back: a Canary created now appears.
+  await cluster.kubectlOk(
+    ['create', '-f', '-'],
+    JSON.stringify(canaryObject('after', 'default', validSpec({ totalReplicas: 4, stepReplicas: 1 }))),
+  );
+  await page.locator(rowSelector('default', 'after')).waitFor({ timeout: 120_000 });
+  t.pass('recovered');
+  t.equal(await dashboard.stop(), 0, 'Ctrl-C ends it with exit 0');
+});
