@@ -5,7 +5,7 @@
  */
 import { COMMAND_ANNOTATION, type Canary } from './wire.js';
 
-export const COMMANDS = ['apply', 'stop', 'rollback', 'completion'] as const;
+export const COMMANDS = ['apply', 'stop', 'rollback', 'completion', 'promote'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export type CommandReading =

@@ -8,6 +8,7 @@ export const CONDITION_TYPES = [
   'StepAvailable',
   'RolledBack',
   'Complete',
+  'Paused',
 ] as const;
 export type ConditionType = (typeof CONDITION_TYPES)[number];
 
@@ -22,6 +23,12 @@ export interface ConditionUpdate {
    * the schedule's anchor, so the two must agree). Otherwise `now` on a change.
    */
   since?: string;
+}
+
+/** The Paused condition says a pause step's pause is over (by time or promote) and the step is done. */
+export function pauseEndedIn(conditions: readonly Condition[]): boolean {
+  const paused = findCondition(conditions, 'Paused');
+  return paused?.status === 'False' && paused.reason === 'PauseEnded';
 }
 
 export function findCondition(conditions: readonly Condition[], type: string): Condition | undefined {

@@ -47,6 +47,8 @@ function finalizingStatus(canary: Canary, owned: number): CanaryStatus {
     newReplicas: prior.newReplicas,
     currentStep: prior.currentStep,
     totalSteps: prior.totalSteps,
+    weight: prior.weight,
+    pause: prior.pause,
     state: prior.state ?? 'stop',
     message:
       owned > 0

@@ -4,37 +4,104 @@
  * every step's new replicas became available in time.
  *
  * It follows the sync hook's rules: step 1 is taken as soon as `apply` is
- * seen, and each next step at the first tick of the schedule strictly after
- * the step before it. Pure, so `kubectl canary plan` and the hooks cannot
- * disagree about the schedule.
+ * seen; a pause begins as soon as the step before it, and ends after its
+ * duration, at its schedule's next tick, or on `promote`; with
+ * `cronSchedule` each set-step (and the completion after a list's last step)
+ * waits for the first tick after the step before. Pure, so `kubectl canary
+ * plan` and the hooks cannot disagree about the schedule.
  */
+import { replicaPlacer } from './placement.js';
+import { completesOnEntry, rolloutOf, stepCount, type RolloutStep } from './rollout.js';
 import { nextTickAfter } from './schedule.js';
-import type { CanarySpec } from './spec.js';
-import { stepReplicas, totalSteps } from './steps.js';
+import type { CanarySpec, PauseSpec, SpecStep } from './spec.js';
+import type { PauseKind } from './wire.js';
 
 export interface PlannedStep {
   step: number;
+  /** When the step begins; after a pause that waits for `promote`, as if promoted the moment it began. */
   time: Date;
   oldReplicas: number;
   newReplicas: number;
+  /** Percent of the app on the new version: what the replicas give. */
+  weight: number;
+  kind: RolloutStep['kind'];
+  /** For a pause: how it ends, and when (null: on `promote`). */
+  pause?: { kind: PauseKind; until: Date | null; text: string };
+  /** Its time depends on when an earlier pause is promoted: `time` is the earliest. */
+  afterPromote: boolean;
 }
 
 export interface RolloutPlan {
   totalSteps: number;
-  /** Steps 1..totalSteps in order; the last one completes the Canary. */
+  /** Steps 1..totalSteps in order. */
   steps: PlannedStep[];
+  /** When the Canary completes: with the last step, or once it is done. */
+  completeAt: Date;
+  completeAfterPromote: boolean;
 }
 
-export function planRollout(
-  spec: Pick<CanarySpec, 'totalReplicas' | 'stepReplicas' | 'cronSchedule' | 'timeZone'>,
-  appliedAt: Date,
-): RolloutPlan {
-  const count = totalSteps(spec);
+type PlanSpec = Pick<CanarySpec, 'totalReplicas' | 'stepReplicas' | 'timeZone'> & {
+  cronSchedule?: string | undefined;
+  steps?: SpecStep[] | undefined;
+};
+
+function pauseEnd(pause: PauseSpec, since: Date, zone: string): Date | null {
+  if (pause.kind === 'Manual') return null;
+  if (pause.kind === 'Duration') return new Date(since.getTime() + pause.seconds * 1000);
+  return nextTickAfter(pause.schedule, zone, since);
+}
+
+function pauseText(pause: PauseSpec): string {
+  if (pause.kind === 'Manual') return 'until promote';
+  if (pause.kind === 'Duration') return `for ${pause.text}`;
+  return `until the next tick of "${pause.schedule}"`;
+}
+
+export function planRollout(spec: PlanSpec, appliedAt: Date): RolloutPlan {
+  const rollout = rolloutOf({
+    totalReplicas: spec.totalReplicas,
+    stepReplicas: spec.stepReplicas,
+    steps: spec.steps,
+  });
+  const count = stepCount(rollout);
   const steps: PlannedStep[] = [];
-  let time = appliedAt;
+  let begun = appliedAt; // when the step in progress began
+  let done = appliedAt; // when it is done
+  let afterPromote = false;
+  // The next move waits for a tick after the step before it began, and for that step to be done.
+  const gate = (isPause: boolean) => {
+    if (isPause || spec.cronSchedule === undefined) return done;
+    const tick = nextTickAfter(spec.cronSchedule, spec.timeZone, begun);
+    return tick > done ? tick : done;
+  };
   for (let step = 1; step <= count; step++) {
-    if (step > 1) time = nextTickAfter(spec.cronSchedule, spec.timeZone, time);
-    steps.push({ step, time, ...stepReplicas(spec, step) });
+    const s = rollout.at(step) as RolloutStep;
+    const time = step === 1 ? appliedAt : gate(s.kind === 'pause');
+    const split = replicaPlacer.place(rollout, step, false);
+    const planned: PlannedStep = {
+      step,
+      time,
+      ...split,
+      weight: Math.round((100 * split.newReplicas) / rollout.totalReplicas),
+      kind: s.kind,
+      afterPromote,
+    };
+    begun = time;
+    done = time;
+    if (s.kind === 'pause') {
+      const until = pauseEnd(s.pause, time, spec.timeZone);
+      planned.pause = { kind: s.pause.kind, until, text: pauseText(s.pause) };
+      if (until === null) afterPromote = true;
+      else done = until;
+    }
+    steps.push(planned);
   }
-  return { totalSteps: count, steps };
+  const last = steps[steps.length - 1] as PlannedStep;
+  const atOnce = completesOnEntry(rollout, count);
+  return {
+    totalSteps: count,
+    steps,
+    completeAt: atOnce ? last.time : gate(false),
+    completeAfterPromote: afterPromote,
+  };
 }

@@ -3,15 +3,23 @@
  * asks of that position: is it part-way, have the new replicas arrived, when
  * is the next step due.
  */
-import { findCondition } from './conditions.js';
+import { findCondition, pauseEndedIn } from './conditions.js';
 import { availability, type Availability } from './deployments.js';
 import { replicaPlacer, type Placement } from './placement.js';
-import { clampPosition, completesOnEntry, rolloutOf, stepCount, type Rollout } from './rollout.js';
+import {
+  clampPosition,
+  completesOnEntry,
+  pauseAt,
+  rolloutOf,
+  stepAt,
+  stepCount,
+  type Rollout,
+} from './rollout.js';
 import { nextTickAfter } from './schedule.js';
 import type { CanarySpec } from './spec.js';
 import type { PriorStatus } from './status.js';
 import type { Transition } from './transitions.js';
-import type { Canary, CanaryState, Deployment, Pod, RollbackRecord } from './wire.js';
+import type { Canary, CanaryState, Deployment, PauseStatus, Pod, RollbackRecord } from './wire.js';
 
 export type SettledState = Exclude<CanaryState, 'error'>;
 
@@ -29,6 +37,10 @@ export interface Progress {
    * is not mistaken for a step that never made its progress deadline.
    */
   reachedStep: { step: number; lastStepTime: string | null } | null;
+  /** The pause holding the rollout at a pause step; null once it ended, or at a set-step. */
+  pause: PauseStatus | null;
+  /** At a pause step: its pause is over, so the step is done. */
+  pauseEnded: boolean;
 }
 
 /** What the sync was shown, with the spec made trustworthy and the list of steps built from it. */
@@ -83,8 +95,10 @@ export function hasReachedStep(p: Progress, o: Observed): boolean {
   return remembered || newReplicasAvailability(p, o).ready;
 }
 
+/** A pause asks for no new replicas, so it has no progress deadline of its own (SPEC 8: every set-step). */
 export function deadlineOf(p: Progress, o: Observed): number | undefined {
   if (o.spec.progressDeadlineSeconds === undefined || p.lastStepTime === null) return undefined;
+  if (stepAt(o.rollout, p.step)?.kind === 'pause') return undefined;
   return Date.parse(p.lastStepTime) + o.spec.progressDeadlineSeconds * 1000;
 }
 
@@ -94,10 +108,27 @@ function laterOf(a: string | null, b: string | null): string | null {
   return Date.parse(a) >= Date.parse(b) ? a : b;
 }
 
-/** The first tick after both the last step and the moment it (re)started running. */
-export function dueTime(p: Progress, o: Observed): Date {
+/**
+ * When `cronSchedule` lets the next move happen: the first tick after both
+ * the last step and the moment it (re)started running. Undefined when no
+ * tick gates it: no schedule, or the next step is a pause (a pause begins
+ * as soon as the step before it is done).
+ */
+export function dueTime(p: Progress, o: Observed): Date | undefined {
+  if (o.spec.cronSchedule === undefined || pauseAt(o.rollout, p.step + 1) !== undefined) return undefined;
   const anchor = laterOf(p.lastStepTime, p.runningSince) ?? o.nowText;
   return nextTickAfter(o.spec.cronSchedule, o.spec.timeZone, new Date(anchor));
+}
+
+/** The step at the current position is done: its replicas are available, and its pause (if any) is over. */
+export function isStepDone(p: Progress, o: Observed): boolean {
+  if (p.pause !== null) return false;
+  if (pauseAt(o.rollout, p.step) !== undefined && !p.pauseEnded) return false;
+  return newReplicasAvailability(p, o).ready;
+}
+
+export function isPaused(p: Progress): p is Progress & { pause: PauseStatus } {
+  return p.pause !== null;
 }
 
 // ------------------------------------------------------- settling the prior
@@ -110,7 +141,9 @@ export function dueTime(p: Progress, o: Observed): Date {
 export function settle(prior: PriorStatus, rollout: Rollout, nowText: string): Progress {
   const step = clampPosition(rollout, prior.currentStep);
   let state: SettledState;
-  if (prior.state === 'complete' || completesOnEntry(rollout, step)) state = 'complete';
+  // A position past the end of an edited list completes, as the last step would.
+  const pastEnd = prior.currentStep > stepCount(rollout);
+  if (prior.state === 'complete' || pastEnd || completesOnEntry(rollout, step)) state = 'complete';
   else if (step === 0) state = 'stop';
   else if (prior.state === 'running' || prior.state === 'stop') state = prior.state;
   else state = prior.observedCommand === 'apply' ? 'running' : 'stop';
@@ -123,7 +156,13 @@ export function settle(prior: PriorStatus, rollout: Rollout, nowText: string): P
     else if (wasRunning) runningSince = prior.lastStepTime ?? nowText;
     else runningSince = nowText;
   }
+  // A pause carries over only while the Canary stays at the pause step it belongs to.
+  const atPause = (state === 'running' || state === 'stop') && pauseAt(rollout, step) !== undefined;
+  const samePosition = atPause && prior.currentStep === step;
+  const pause = samePosition ? prior.pause : null;
   return {
+    pause,
+    pauseEnded: samePosition && pause === null && pauseEndedIn(prior.conditions),
     state,
     step: state === 'complete' ? stepCount(rollout) : step,
     lastStepTime: prior.lastStepTime,

@@ -19,14 +19,15 @@
  * nothing leaves the record, and so the Deployments, untouched: no write
  * while nothing changes, and a step costs the writes it needs.
  */
-import { findCondition } from './conditions.js';
-import { isTimestamp, type PriorStatus } from './status.js';
+import { findCondition, pauseEndedIn } from './conditions.js';
+import { isTimestamp, pauseOf, type PriorStatus } from './status.js';
 import {
   CANARY_STATES,
   GROUP,
   type CanaryState,
   type Condition,
   type Deployment,
+  type PauseStatus,
   type RollbackRecord,
 } from './wire.js';
 
@@ -46,12 +47,16 @@ export interface DecisionRecord {
   progressingSince: string | null;
   /** The message, when repeating it would announce it again: an error, an unknown command. */
   note: string;
+  /** The pause holding the rollout; its end is fixed when it begins. */
+  pause: PauseStatus | null;
+  /** The pause step at the current position is over (ended by time or promote). */
+  pauseEnded: boolean;
 }
 
 /** What a status (as written, or as read back) records; `sequence` and `uid` are the caller's. */
 type Recordable = Pick<
   PriorStatus,
-  'currentStep' | 'observedCommand' | 'lastStepTime' | 'rollback' | 'conditions' | 'message'
+  'currentStep' | 'observedCommand' | 'lastStepTime' | 'rollback' | 'conditions' | 'message' | 'pause'
 > & { state: CanaryState | undefined };
 
 function noteOf(status: Recordable): string {
@@ -71,6 +76,8 @@ export function recordOf(status: Recordable, uid: string, sequence: number): Dec
     rollback: status.rollback,
     progressingSince: progressing?.status === 'True' ? progressing.lastTransitionTime : null,
     note: noteOf(status),
+    pause: status.pause,
+    pauseEnded: pauseEndedIn(status.conditions),
   };
 }
 
@@ -83,6 +90,8 @@ export function sameDecision(a: DecisionRecord, b: DecisionRecord): boolean {
     a.lastStepTime === b.lastStepTime &&
     a.progressingSince === b.progressingSince &&
     a.note === b.note &&
+    a.pauseEnded === b.pauseEnded &&
+    JSON.stringify(a.pause) === JSON.stringify(b.pause) &&
     JSON.stringify(a.rollback) === JSON.stringify(b.rollback)
   );
 }
@@ -99,6 +108,8 @@ export function encodeRecord(record: DecisionRecord): string {
     progressingSince: record.progressingSince,
     rollback: record.rollback,
     note: record.note,
+    pause: record.pause,
+    pauseEnded: record.pauseEnded,
   });
 }
 
@@ -138,6 +149,10 @@ export function readRecord(deployment: Deployment, uid: string): DecisionRecord 
   if (!isTimeOrNull(raw.lastStepTime) || !isTimeOrNull(raw.progressingSince)) return undefined;
   const rollback = rollbackOf(raw.rollback);
   if (rollback === undefined) return undefined;
+  // Records written before pauses existed have neither field: no pause.
+  const pause = raw.pause === undefined || raw.pause === null ? null : pauseOf(raw.pause);
+  if (raw.pause !== undefined && raw.pause !== null && pause === null) return undefined;
+  if (raw.pauseEnded !== undefined && typeof raw.pauseEnded !== 'boolean') return undefined;
   return {
     uid,
     sequence: raw.sequence,
@@ -148,6 +163,8 @@ export function readRecord(deployment: Deployment, uid: string): DecisionRecord 
     rollback,
     progressingSince: raw.progressingSince,
     note: raw.note,
+    pause,
+    pauseEnded: raw.pauseEnded === true,
   };
 }
 
@@ -170,8 +187,17 @@ export function newestRecord(deployments: Iterable<Deployment>, uid: string): De
 export function priorFromRecord(record: DecisionRecord, stale: PriorStatus): PriorStatus {
   const sameStep = stale.currentStep === record.step && stale.lastStepTime === record.lastStepTime;
   const conditions: Condition[] = stale.conditions.filter(
-    (c) => c.type !== 'Progressing' && (c.type !== 'StepAvailable' || sameStep),
+    (c) => c.type !== 'Progressing' && c.type !== 'Paused' && (c.type !== 'StepAvailable' || sameStep),
   );
+  if (record.pauseEnded) {
+    conditions.push({
+      type: 'Paused',
+      status: 'False',
+      reason: 'PauseEnded',
+      message: `The pause at step ${record.step} is over`,
+      lastTransitionTime: record.lastStepTime ?? record.progressingSince ?? '1970-01-01T00:00:00Z',
+    });
+  }
   if (record.progressingSince !== null) {
     conditions.push({
       type: 'Progressing',
@@ -189,6 +215,7 @@ export function priorFromRecord(record: DecisionRecord, stale: PriorStatus): Pri
     observedCommand: record.observedCommand,
     lastStepTime: record.lastStepTime,
     rollback: record.rollback,
+    pause: record.pause,
     message: record.note,
     conditions,
   };

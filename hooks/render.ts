@@ -8,11 +8,13 @@ import { updateConditions, type ConditionUpdate } from './conditions.js';
 import type { Availability } from './deployments.js';
 import { desiredChildren, stampOn } from './children.js';
 import { findCrashLoopingPod } from './pods.js';
+import { untilText } from './machine.js';
 import {
   deadlineOf,
   dueTime,
   hasReachedStep,
   isPartWay,
+  isPaused,
   isRolledBack,
   newReplicasAvailability,
   placementOf,
@@ -33,6 +35,7 @@ export const MESSAGES = {
   running: 'Canary is Running',
   stopped: 'Canary is Stopped',
   complete: 'Canary is complete',
+  paused: (step: number) => `Canary is Paused at step ${step}`,
   rolledBack: (time: string) => `[${time}] Canary is rollbacked`,
 } as const;
 
@@ -43,6 +46,7 @@ function stateMessage(p: Progress, o: Observed, waiting: Availability | undefine
     if (crash) {
       return `${MESSAGES.running}: container ${crash.container} of pod ${crash.pod} is in CrashLoopBackOff (automatic rollback is disabled)`;
     }
+    if (isPaused(p)) return `${MESSAGES.paused(p.step)} ${untilText(p.pause)}`;
     return waiting ? `${MESSAGES.running}: waiting for ${waiting.waitingFor}` : MESSAGES.running;
   }
   if (isRolledBack(p) && p.rollback) return MESSAGES.rolledBack(p.rollback.time);
@@ -50,6 +54,15 @@ function stateMessage(p: Progress, o: Observed, waiting: Availability | undefine
 }
 
 function progressingCondition(p: Progress, waiting: Availability | undefined): ConditionUpdate {
+  if (p.state === 'running' && isPaused(p)) {
+    return {
+      type: 'Progressing',
+      status: 'True',
+      reason: 'Paused',
+      message: `Paused at step ${p.step} ${untilText(p.pause)}`,
+      since: p.runningSince ?? undefined,
+    };
+  }
   if (p.state === 'running') {
     return {
       type: 'Progressing',
@@ -93,17 +106,47 @@ function stepAvailableCondition(p: Progress, o: Observed): ConditionUpdate {
   };
 }
 
+function pausedCondition(p: Progress): ConditionUpdate {
+  if (isPaused(p)) {
+    return {
+      type: 'Paused',
+      status: 'True',
+      reason: p.pause.kind,
+      message: `Paused at step ${p.step} ${untilText(p.pause)}`,
+    };
+  }
+  return p.pauseEnded
+    ? {
+        type: 'Paused',
+        status: 'False',
+        reason: 'PauseEnded',
+        message: `The pause at step ${p.step} is over`,
+      }
+    : { type: 'Paused', status: 'False', reason: 'NotPaused', message: 'No pause holds the rollout' };
+}
+
+/** When the Canary should next be looked at on its own: a step due, a pause ending, a deadline. */
 function resyncAfter(p: Progress, o: Observed, waiting: Availability | undefined): number {
   const wakeups: number[] = [];
-  if (p.state === 'running') {
-    wakeups.push(waiting ? AVAILABILITY_RETRY_SECONDS : (dueTime(p, o).getTime() - o.now.getTime()) / 1000);
+  const ms = (time: number) => (time - o.now.getTime()) / 1000;
+  if (isPaused(p)) {
+    if (p.pause.until !== null) wakeups.push(ms(Date.parse(p.pause.until)));
+  } else if (p.state === 'running') {
+    const due = dueTime(p, o);
+    if (waiting) wakeups.push(AVAILABILITY_RETRY_SECONDS);
+    else if (due !== undefined) wakeups.push(ms(due.getTime()));
   }
   const deadline = isPartWay(p, o) && o.spec.enableRollback ? deadlineOf(p, o) : undefined;
   if (deadline !== undefined && !hasReachedStep(p, o)) {
-    wakeups.push((deadline - o.now.getTime()) / 1000);
+    wakeups.push(ms(deadline));
   }
   if (wakeups.length === 0) return 0;
   return Math.max(1, Math.ceil(Math.min(...wakeups)));
+}
+
+/** SPEC 8: without a router the weight is what the replicas give. */
+export function weightOf(split: { newReplicas: number }, totalReplicas: number): number {
+  return Math.round((100 * split.newReplicas) / totalReplicas);
 }
 
 export function renderDecision(
@@ -114,10 +157,13 @@ export function renderDecision(
   deployments: ReadonlyMap<string, Deployment>,
 ): SyncResponse {
   const split = placementOf(p, o);
-  const due = p.state === 'running' ? dueTime(p, o) : undefined;
-  const ready = p.state === 'running' ? newReplicasAvailability(p, o) : undefined;
+  const running = p.state === 'running';
+  const due = running && !isPaused(p) ? dueTime(p, o) : undefined;
+  const ready = running && !isPaused(p) ? newReplicasAvailability(p, o) : undefined;
   // Waiting matters only once the step is due; before that the replicas still have time.
-  const waiting = ready && !ready.ready && due && o.now >= due ? ready : undefined;
+  const waiting = ready && !ready.ready && o.now >= (due ?? o.now) ? ready : undefined;
+  // While paused the next step is due when the pause ends (unknown for one that waits for promote).
+  const next = running && isPaused(p) ? p.pause.until : due ? rfc3339(due) : null;
   const message =
     reading.kind === 'unknown' ? unknownCommandMessage(reading.value) : stateMessage(p, o, waiting);
   const decided: Omit<CanaryStatus, 'sequence'> = {
@@ -125,11 +171,13 @@ export function renderDecision(
     newReplicas: split.newReplicas,
     currentStep: p.step,
     totalSteps: stepCount(o.rollout),
+    weight: weightOf(split, o.rollout.totalReplicas),
+    pause: p.pause,
     state: p.state,
     message,
     observedCommand: p.observedCommand,
     lastStepTime: p.lastStepTime,
-    nextStepTime: due ? rfc3339(due) : null,
+    nextStepTime: next,
     rollback: p.rollback,
     conditions: updateConditions(
       prior.conditions,
@@ -140,6 +188,7 @@ export function renderDecision(
         stepAvailableCondition(p, o),
         rolledBackCondition(p),
         completeCondition(p.state),
+        pausedCondition(p),
       ],
       o.nowText,
     ),

@@ -8,12 +8,24 @@ import { DEFAULT_TIME_ZONE, isKnownTimeZone, scheduleError } from './schedule.js
 import { SELECTOR_OPERATORS, isEmptySelector } from './selectors.js';
 import type { LabelSelector, RawCanarySpec } from './wire.js';
 
+/** A pause of a step list: until `promote`, for a while, or until a cron tick in the Canary's zone. */
+export type PauseSpec =
+  | { kind: 'Manual' }
+  | { kind: 'Duration'; seconds: number; text: string }
+  | { kind: 'Schedule'; schedule: string };
+
+/** One entry of `spec.steps`, as written. */
+export type SpecStep = { setWeight: number } | { setReplicas: number } | { pause: PauseSpec };
+
 export interface CanarySpec {
   oldDeployment: string;
   newDeployment: string;
   totalReplicas: number;
-  stepReplicas: number;
-  cronSchedule: string;
+  /** The shorthand form; exactly one of this and `steps` is set. */
+  stepReplicas: number | undefined;
+  steps: SpecStep[] | undefined;
+  /** Required with stepReplicas; with steps an optional gate before every set-step after the first. */
+  cronSchedule: string | undefined;
   timeZone: string;
   enableRollback: boolean;
   progressDeadlineSeconds: number | undefined;
@@ -108,9 +120,12 @@ function timeZone(raw: RawCanarySpec): string {
   return value;
 }
 
-function cronSchedule(raw: RawCanarySpec, zone: string): string {
+function cronSchedule(raw: RawCanarySpec, zone: string, required: boolean): string | undefined {
   const value = raw.cronSchedule;
-  if (value === undefined || value === null || value === '') fail('cronSchedule', 'is required');
+  if (value === undefined || value === null || value === '') {
+    if (!required) return undefined;
+    fail('cronSchedule', 'is required');
+  }
   if (typeof value !== 'string') fail('cronSchedule', `must be a string, got ${JSON.stringify(value)}`);
   const problem = scheduleError(value, zone);
   if (problem !== undefined) fail('cronSchedule', `"${value}" is not a valid cron schedule: ${problem}`);
@@ -137,6 +152,73 @@ function progressDeadlineSeconds(raw: RawCanarySpec): number | undefined {
   return value;
 }
 
+const DURATION = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
+
+/** "90s", "10m", "1h30m": seconds, or undefined for anything else. */
+export function parseDuration(text: string): number | undefined {
+  const match = DURATION.exec(text);
+  if (!match || text === '') return undefined;
+  const [h, m, s] = [match[1], match[2], match[3]].map((v) => Number(v ?? 0));
+  return (h as number) * 3600 + (m as number) * 60 + (s as number);
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function pause(value: unknown, at: string, zone: string): PauseSpec {
+  if (!isPlainObject(value))
+    fail(at, 'must be an object: {}, {duration: 30m} or {untilSchedule: "0 9 * * 1-5"}');
+  const { duration, untilSchedule } = value;
+  if (duration !== undefined && untilSchedule !== undefined) {
+    fail(at, 'must have at most one of duration and untilSchedule');
+  }
+  if (duration !== undefined) {
+    const seconds = typeof duration === 'string' ? parseDuration(duration) : undefined;
+    if (seconds === undefined) {
+      fail(`${at}.duration`, `${JSON.stringify(duration)} is not a duration such as 90s, 10m or 1h30m`);
+    }
+    return { kind: 'Duration', seconds, text: duration as string };
+  }
+  if (untilSchedule !== undefined) {
+    if (typeof untilSchedule !== 'string') fail(`${at}.untilSchedule`, 'must be a cron schedule string');
+    const problem = scheduleError(untilSchedule, zone);
+    if (problem !== undefined) {
+      fail(`${at}.untilSchedule`, `"${untilSchedule}" is not a valid cron schedule: ${problem}`);
+    }
+    return { kind: 'Schedule', schedule: untilSchedule };
+  }
+  return { kind: 'Manual' };
+}
+
+function wholeNumber(value: unknown, at: string, max: number, what: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
+    fail(at, `must be an integer from 0 to ${max} (${what}), got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function steps(raw: RawCanarySpec, total: number, zone: string): SpecStep[] {
+  const value = raw.steps;
+  if (!Array.isArray(value)) fail('steps', 'must be a list of steps');
+  if (value.length === 0) fail('steps', 'must list at least one step');
+  return value.map((item: unknown, i): SpecStep => {
+    const at = `steps[${i}]`;
+    const keys = isPlainObject(item) ? Object.keys(item) : [];
+    if (!isPlainObject(item) || keys.length !== 1) {
+      fail(at, 'must have exactly one of setWeight, setReplicas and pause');
+    }
+    if ('setWeight' in item)
+      return { setWeight: wholeNumber(item.setWeight, `${at}.setWeight`, 100, 'percent') };
+    if ('setReplicas' in item) {
+      return { setReplicas: wholeNumber(item.setReplicas, `${at}.setReplicas`, total, 'spec.totalReplicas') };
+    }
+    if ('pause' in item) return { pause: pause(item.pause, `${at}.pause`, zone) };
+    return fail(at, `has an unknown kind of step "${keys[0]}": use setWeight, setReplicas or pause`);
+  });
+}
+
+const given = (v: unknown) => v !== undefined && v !== null;
+
 export function parseSpec(raw: RawCanarySpec | undefined | null): SpecResult {
   try {
     const spec = raw ?? {};
@@ -146,11 +228,18 @@ export function parseSpec(raw: RawCanarySpec | undefined | null): SpecResult {
       fail('newDeployment', `must name a different Deployment than spec.oldDeployment ("${oldDeployment}")`);
     }
     const totalReplicas = integer(spec, 'totalReplicas', 1);
-    const stepReplicas = integer(spec, 'stepReplicas', 1);
-    if (stepReplicas > totalReplicas) {
-      fail('stepReplicas', `(${stepReplicas}) must not exceed spec.totalReplicas (${totalReplicas})`);
+    if (given(spec.steps) && given(spec.stepReplicas)) {
+      fail('steps', 'and spec.stepReplicas are two forms of the rollout: give exactly one of them');
     }
     const zone = timeZone(spec);
+    const list = given(spec.steps) ? steps(spec, totalReplicas, zone) : undefined;
+    let stepReplicas: number | undefined;
+    if (list === undefined) {
+      stepReplicas = integer(spec, 'stepReplicas', 1);
+      if (stepReplicas > totalReplicas) {
+        fail('stepReplicas', `(${stepReplicas}) must not exceed spec.totalReplicas (${totalReplicas})`);
+      }
+    }
     return {
       ok: true,
       spec: {
@@ -158,7 +247,8 @@ export function parseSpec(raw: RawCanarySpec | undefined | null): SpecResult {
         newDeployment,
         totalReplicas,
         stepReplicas,
-        cronSchedule: cronSchedule(spec, zone),
+        steps: list,
+        cronSchedule: cronSchedule(spec, zone, list === undefined),
         timeZone: zone,
         enableRollback: enableRollback(spec),
         progressDeadlineSeconds: progressDeadlineSeconds(spec),

@@ -5,7 +5,9 @@
  */
 import {
   CANARY_STATES,
+  PAUSE_KINDS,
   type CanaryState,
+  type PauseStatus,
   type Condition,
   type ObservedStatus,
   type RollbackRecord,
@@ -19,6 +21,9 @@ export interface PriorStatus {
   oldReplicas: number;
   newReplicas: number;
   totalSteps: number;
+  weight: number;
+  /** The pause holding the rollout, as written (hooks/rollout.ts steps). */
+  pause: PauseStatus | null;
   message: string;
   observedCommand: string;
   lastStepTime: string | null;
@@ -64,6 +69,13 @@ function checkTimestamp(value: string): boolean {
   const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
   const date = new Date(Date.UTC(year, month - 1, day));
   return date.getUTCMonth() === month - 1 && date.getUTCDate() === day && !Number.isNaN(Date.parse(value));
+}
+
+/** A pause as the status or a record holds it, or null for anything else. */
+export function pauseOf(value: unknown): PauseStatus | null {
+  if (!isRecord(value) || !(PAUSE_KINDS as readonly unknown[]).includes(value.kind)) return null;
+  if (!isTimestamp(value.since) || !(value.until === null || isTimestamp(value.until))) return null;
+  return { kind: value.kind as PauseStatus['kind'], since: value.since, until: value.until };
 }
 
 function rollbackRecord(value: unknown): RollbackRecord | null {
@@ -131,6 +143,8 @@ export function readPriorStatus(status: ObservedStatus | null | undefined): Prio
     oldReplicas: count(raw.oldReplicas),
     newReplicas: count(raw.newReplicas),
     totalSteps: count(raw.totalSteps),
+    weight: Math.min(count(raw.weight), 100),
+    pause: pauseOf(raw.pause),
     message: typeof raw.message === 'string' ? raw.message : '',
     observedCommand: typeof raw.observedCommand === 'string' ? raw.observedCommand : '',
     lastStepTime: isTimestamp(raw.lastStepTime) ? raw.lastStepTime : null,

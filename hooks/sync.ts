@@ -6,7 +6,7 @@
  * The step engine, one file per part:
  *   hooks/rollout.ts    the spec (either form) as the list of steps
  *   hooks/progress.ts   where the Canary stands in that list, read from the status
- *   hooks/machine.ts    the state machine: commands, restarts, rollback, the next step
+ *   hooks/machine.ts    the state machine: commands, pauses, restarts, rollback, the next step
  *   hooks/placement.ts  a position as replicas (the seam for traffic routing)
  *   hooks/render.ts     a position as the response: children, status, resync
  *   hooks/errors.ts     what is answered when nothing can be decided
@@ -15,7 +15,13 @@
  */
 import { readCommand, unknownCommandMessage } from './commands.js';
 import { errorDecision, missingDeployments, specProblem } from './errors.js';
-import { actOnCommand, automaticRollback, restartWithNewTemplate, scheduledStep } from './machine.js';
+import {
+  actOnCommand,
+  automaticRollback,
+  restartWithNewTemplate,
+  scheduledStep,
+  timedPauses,
+} from './machine.js';
 import { observedDeployments, observedPods } from './observed.js';
 import { observe, settle, type Stage } from './progress.js';
 import { renderDecision } from './render.js';
@@ -76,7 +82,7 @@ export function decideSync(request: SyncRequest, now: Date): SyncDecision {
       stage.transitions.push(transition('UnknownCommand', 'UnknownCommand', message, settled, settled, true));
     }
   }
-  stage = scheduledStep(automaticRollback(stage, o), o);
+  stage = scheduledStep(timedPauses(automaticRollback(stage, o), o), o);
 
   const response = renderDecision(stage.progress, o, prior, reading, deployments);
   return { response, transitions: numberedTransitions([...transitions, ...stage.transitions], response) };

@@ -12,7 +12,10 @@ export type TransitionKind =
   | 'InvalidSpec'
   | 'DeploymentMissing'
   | 'Recovered'
-  | 'UnknownCommand';
+  | 'UnknownCommand'
+  | 'Paused'
+  | 'PauseEnded'
+  | 'Promoted';
 
 export type RollbackReason = 'CrashLoopBackOff' | 'ProgressDeadlineExceeded' | 'RollbackCommand';
 

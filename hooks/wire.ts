@@ -107,6 +107,7 @@ export const RawCanarySpec = Type.Object(
     newDeployment: Type.Optional(Type.Unknown()),
     totalReplicas: Type.Optional(Type.Unknown()),
     stepReplicas: Type.Optional(Type.Unknown()),
+    steps: Type.Optional(Type.Unknown()),
     cronSchedule: Type.Optional(Type.Unknown()),
     timeZone: Type.Optional(Type.Unknown()),
     enableRollback: Type.Optional(Type.Unknown()),
@@ -133,12 +134,27 @@ export const RollbackRecord = Type.Object({
 });
 export type RollbackRecord = Static<typeof RollbackRecord>;
 
+export const PAUSE_KINDS = ['Manual', 'Duration', 'Schedule'] as const;
+export type PauseKind = (typeof PAUSE_KINDS)[number];
+
+/** A pause step holding the rollout: since when, and until when (null: until `promote`). */
+export const PauseStatus = Type.Object({
+  kind: StringEnum(PAUSE_KINDS),
+  since: Type.String({ format: 'date-time' }),
+  until: NullableString({ format: 'date-time' }),
+});
+export type PauseStatus = Static<typeof PauseStatus>;
+
 /** The status the service writes: every field, every time. */
 export const CanaryStatus = Type.Object({
   oldReplicas: Type.Integer({ minimum: 0 }),
   newReplicas: Type.Integer({ minimum: 0 }),
   currentStep: Type.Integer({ minimum: 0 }),
   totalSteps: Type.Integer({ minimum: 0 }),
+  /** Percent of the app asked of the new version. */
+  weight: Type.Integer({ minimum: 0, maximum: 100 }),
+  /** The pause holding the rollout, or null. */
+  pause: Nullable(PauseStatus),
   state: CanaryState,
   message: Type.String(),
   observedCommand: Type.String(),

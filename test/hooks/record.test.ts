@@ -23,6 +23,8 @@ const record = (overrides: Partial<DecisionRecord> = {}): DecisionRecord => ({
   rollback: null,
   progressingSince: '2026-11-23T09:00:20Z',
   note: '',
+  pause: null,
+  pauseEnded: false,
   ...overrides,
 });
 

@@ -256,7 +256,7 @@ const commandCases: Case[] = [
       old: 6,
       new: 4,
       message:
-        'Unknown command "pause" in annotation canary.k8shuginn.io/command: valid values are apply, stop, rollback, completion',
+        'Unknown command "pause" in annotation canary.k8shuginn.io/command: valid values are apply, stop, rollback, completion, promote',
       observedCommand: 'apply',
       transitions: ['UnknownCommand'],
     },
@@ -268,7 +268,7 @@ const commandCases: Case[] = [
         state: 'stop',
         step: 0,
         message:
-          'Unknown command "pause" in annotation canary.k8shuginn.io/command: valid values are apply, stop, rollback, completion',
+          'Unknown command "pause" in annotation canary.k8shuginn.io/command: valid values are apply, stop, rollback, completion, promote',
       },
       canary: { command: 'pause' },
     },
@@ -917,7 +917,7 @@ t.test('condition transition times move only when their status changes', async (
   t.equal(condition(stepped, 'Valid')?.lastTransitionTime, '2026-11-23T09:00:30Z');
   t.same(
     stepped.response.status.conditions.map((c) => c.type),
-    ['Valid', 'CommandAccepted', 'Progressing', 'StepAvailable', 'RolledBack', 'Complete'],
+    ['Valid', 'CommandAccepted', 'Progressing', 'StepAvailable', 'RolledBack', 'Complete', 'Paused'],
   );
 });
 

@@ -142,7 +142,7 @@ t.test('a command acts once per value: re-issue it by changing the value or remo
       6,
       3,
       'stop',
-      'Unknown command "pause" in annotation canary.k8shuginn.io/command: valid values are apply, stop, rollback, completion',
+      'Unknown command "pause" in annotation canary.k8shuginn.io/command: valid values are apply, stop, rollback, completion, promote',
     ],
   ] satisfies Row[]);
   t.same(observed, [

@@ -7,6 +7,8 @@ const pending = (): Status => ({
   newReplicas: 0,
   currentStep: 0,
   totalSteps: 5,
+  weight: 0,
+  pause: null,
   state: 'stop',
   message: 'Canary is Pending',
   observedCommand: '',

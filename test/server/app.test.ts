@@ -99,10 +99,12 @@ t.test('POST /sync answers a Metacontroller v4 request with replicas and a full 
     'nextStepTime',
     'observedCommand',
     'oldReplicas',
+    'pause',
     'rollback',
     'sequence',
     'state',
     'totalSteps',
+    'weight',
   ]);
   t.match(body.status, {
     state: 'running',
