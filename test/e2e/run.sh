@@ -90,8 +90,11 @@ elif [[ ! -f $repo/dist/server.mjs || ! -f $repo/dist/cli/main.js || -n $newest_
 fi
 
 # KWOK's standard Stages ship in its module; run from the module cache.
-kwok_dir="$(cd "$(mktemp -d)" && GOFLAGS=-mod=mod GOTOOLCHAIN=local go mod download -json "sigs.k8s.io/kwok@$E2E_KWOK_VERSION" |
+mod_tmp="$(mktemp -d "${TMPDIR:-/tmp}/canary-e2e-mod.XXXXXX")"
+kwok_dir="$(cd "$mod_tmp" && GOFLAGS=-mod=mod GOTOOLCHAIN=local go mod download -json "sigs.k8s.io/kwok@$E2E_KWOK_VERSION" |
   sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
+rm -rf "$mod_tmp"
+[[ -d $kwok_dir ]] || die "could not download sigs.k8s.io/kwok@$E2E_KWOK_VERSION for its Stage files"
 stages=(
   "$kwok_dir/kustomize/stage/node/fast/node-initialize.yaml"
   "$kwok_dir/kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml"
