@@ -101,6 +101,47 @@ function priorStep(request: RequestLike): number {
   return step;
 }
 
+function pauseOf(status: unknown): { kind: string; since: string; until: string | null } | null {
+  const pause = isRecord(status) ? status.pause : undefined;
+  return isRecord(pause) ? (pause as { kind: string; since: string; until: string | null }) : null;
+}
+
+/**
+ * Pauses: only at a pause step of the list, never a step while one holds,
+ * and an end fixed when the pause began.
+ */
+function pauseComplaints(request: RequestLike, status: Record<string, unknown>, now?: Date): string[] {
+  const complaints: string[] = [];
+  const spec = isRecord(request.parent.spec) ? request.parent.spec : {};
+  const steps: unknown[] = Array.isArray(spec.steps) ? spec.steps : [];
+  const pause = pauseOf(status);
+  const step = status.currentStep as number;
+  if (pause !== null) {
+    if (!isRecord(steps[step - 1]) || !('pause' in (steps[step - 1] as object))) {
+      complaints.push(`paused (${pause.kind}) at step ${step}, which is not a pause`);
+    }
+    if (status.state !== 'running' && status.state !== 'stop')
+      complaints.push(`paused while ${String(status.state)}`);
+  }
+  // Against the parent's status only when it is the view the sync started from (not stale).
+  const parent = isRecord(request.parent.status) ? request.parent.status : {};
+  const before = parent.currentStep === priorStep(request) ? pauseOf(parent) : null;
+  const moved = step !== parent.currentStep && step !== 0 && status.state !== 'complete';
+  if (before !== null && moved) {
+    const command = (request.parent as { metadata?: { annotations?: Record<string, string> } }).metadata
+      ?.annotations?.['canary.k8shuginn.io/command'];
+    const timeUp = before.until !== null && now !== undefined && now.getTime() >= Date.parse(before.until);
+    if (!timeUp && command !== 'promote') {
+      complaints.push(`left the ${before.kind} pause at step ${String(parent.currentStep)} before it ended`);
+    }
+  }
+  if (pause !== null && before !== null && parent.currentStep === step && before.since === pause.since) {
+    if (before.until !== pause.until)
+      complaints.push(`the pause's end moved from ${before.until} to ${pause.until}`);
+  }
+  return complaints;
+}
+
 /**
  * The invariants of a sync response. `spec` is read only for names and
  * sizes, and only when the state is not `error` (so the spec was valid).
@@ -144,22 +185,34 @@ export function syncComplaints(request: RequestLike, response: ResponseLike, now
   complaints.push(...untouchedComplaints(request, response, others));
 
   // Where the canary stands agrees with its state: running is part-way, complete is at the end.
+  // A list's last step need not ask for every replica, so a list may run (or stop) at it.
+  const listed = Array.isArray(spec.steps);
   const step = status.currentStep as number;
   const steps = status.totalSteps as number;
-  if (state === 'running' && !(step > 0 && step < steps))
+  const lastOpen = listed ? steps : steps - 1;
+  if (state === 'running' && !(step > 0 && step <= lastOpen))
     complaints.push(`running at step ${step} of ${steps}`);
   if (state === 'complete' && step !== steps) complaints.push(`complete at step ${step} of ${steps}`);
-  if (state === 'stop' && step >= steps) complaints.push(`stopped at step ${step} of ${steps}`);
+  if (state === 'stop' && step > lastOpen) complaints.push(`stopped at step ${step} of ${steps}`);
+  if (state === 'complete' && (newReplicas !== total || status.weight !== 100)) {
+    complaints.push(`complete with ${newReplicas} of ${total} new replicas, weight ${String(status.weight)}`);
+  }
+  if (status.weight !== Math.round((100 * newReplicas) / total)) {
+    complaints.push(`weight ${String(status.weight)} with ${newReplicas} of ${total} new replicas`);
+  }
+  complaints.push(...pauseComplaints(request, status, now));
 
   // A running canary says when its next step is due and wakes up for it: at that time,
-  // or in a short retry once it is due and waiting; nothing else has a next step.
+  // or in a short retry once it is due and waiting; nothing else has a next step. A list
+  // may have none to say: a pause until promote, or no cronSchedule and no pause ahead.
   const next = status.nextStepTime;
   if (state !== 'running' && next !== null)
     complaints.push(`nextStepTime ${String(next)} while ${String(state)}`);
   if (state === 'running') {
     const after = response.resyncAfterSeconds ?? 0;
-    if (typeof next !== 'string') complaints.push('running without a nextStepTime');
-    else if (now) {
+    if (typeof next !== 'string') {
+      if (!listed) complaints.push('running without a nextStepTime');
+    } else if (now) {
       const untilDue = Math.ceil((Date.parse(next) - now.getTime()) / 1000);
       if (!(after > 0 && after <= Math.max(10, untilDue))) {
         complaints.push(`resyncAfterSeconds ${after} with the next step due in ${untilDue}s`);

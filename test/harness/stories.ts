@@ -36,7 +36,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   {
     weight: 3,
     arbitrary: fc
-      .constantFrom<string | undefined>(...COMMAND_VALUES, undefined, 'pause')
+      .constantFrom<string | undefined>(...COMMAND_VALUES, 'promote', 'promote', undefined, 'pause')
       .map((value) => ({ kind: 'command' as const, value })),
   },
   {
@@ -56,7 +56,44 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'restart' as const }) },
 );
 
+/** One entry of a random `spec.steps`; setReplicas as a fraction of the total, fixed when the story starts. */
+export type StoryStep =
+  { setWeight: number } | { replicasFraction: number } | { pause: Record<string, string> };
+
+const storyStep: fc.Arbitrary<StoryStep> = fc.oneof(
+  { weight: 3, arbitrary: fc.integer({ min: 0, max: 100 }).map((setWeight) => ({ setWeight })) },
+  {
+    weight: 1,
+    arbitrary: fc.double({ min: 0, max: 1, noNaN: true }).map((replicasFraction) => ({ replicasFraction })),
+  },
+  { weight: 1, arbitrary: fc.constant({ pause: {} }) },
+  {
+    weight: 2,
+    arbitrary: fc.integer({ min: 5, max: 400 }).map((s) => ({ pause: { duration: `${s}s` } })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom('*/5 * * * *', '0 * * * *', '30 9 * * 1-5')
+      .map((untilSchedule) => ({ pause: { untilSchedule } })),
+  },
+);
+
+/** The rollout's form: the shorthand (stepReplicas on cronSchedule), or a list with an optional gate. */
+const form = fc.oneof(
+  { weight: 1, arbitrary: fc.constant({ kind: 'shorthand' as const }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('list' as const),
+      steps: fc.array(storyStep, { minLength: 1, maxLength: 6 }),
+      gated: fc.boolean(),
+    }),
+  },
+);
+
 export const story = fc.record({
+  form,
   total: fc.integer({ min: 1, max: 12 }),
   stepFraction: fc.double({ min: 0, max: 1, noNaN: true }),
   cronSchedule: fc.constantFrom('* * * * *', '*/2 * * * *', '*/5 * * * *'),
@@ -76,12 +113,21 @@ export type Story = typeof story extends fc.Arbitrary<infer S> ? S : never;
 /** Starts the story's Simulation; the caller closes it. */
 export async function startStory(s: Story, options: Partial<SimulationOptions> = {}): Promise<Simulation> {
   const start = new Date(Math.floor(s.start.getTime() / 1000) * 1000).toISOString();
+  const shape =
+    s.form.kind === 'shorthand'
+      ? { stepReplicas: Math.max(1, Math.ceil(s.stepFraction * s.total)), cronSchedule: s.cronSchedule }
+      : {
+          stepReplicas: undefined,
+          cronSchedule: s.form.gated ? s.cronSchedule : undefined,
+          steps: s.form.steps.map((step) =>
+            'replicasFraction' in step ? { setReplicas: Math.floor(step.replicasFraction * s.total) } : step,
+          ),
+        };
   return Simulation.start({
     start,
     spec: {
       totalReplicas: s.total,
-      stepReplicas: Math.max(1, Math.ceil(s.stepFraction * s.total)),
-      cronSchedule: s.cronSchedule,
+      ...shape,
       timeZone: s.timeZone,
       enableRollback: s.enableRollback,
       progressDeadlineSeconds: s.progressDeadlineSeconds,
@@ -111,7 +157,12 @@ export async function playStory(sim: Simulation, s: Story): Promise<void> {
         sim.setPodBehaviour(NEW, a.pods);
         break;
       case 'resize':
-        sim.editSpec({ totalReplicas: a.total, stepReplicas: a.step });
+        // A list keeps its steps: a setReplicas above the new total is the hook's to refuse.
+        sim.editSpec(
+          s.form.kind === 'list'
+            ? { totalReplicas: a.total }
+            : { totalReplicas: a.total, stepReplicas: a.step },
+        );
         await sim.sync();
         break;
       case 'restart':
