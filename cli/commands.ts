@@ -214,6 +214,7 @@ export const COMMAND_VALUES = {
   stop: 'stop',
   rollback: 'rollback',
   complete: 'completion',
+  promote: 'promote',
 } as const;
 
 export interface CommandOptions {
@@ -281,6 +282,17 @@ export async function setCommand(
   return EXIT.ok;
 }
 
+/**
+ * Promote acts on a pause, or on a running Canary whose next step waits for
+ * its cron tick (nextStepTime in the future); the hook still decides whether
+ * the step's replicas are available.
+ */
+function isPromotable(canary: Canary): boolean {
+  const status = canary.status;
+  if (status?.pause) return true;
+  return status?.state === 'running' && typeof status.nextStepTime === 'string';
+}
+
 /** Commands the controller records but that move nothing from where the Canary stands (SPEC section 4). */
 export function noEffectNote(canary: Canary, value: string): string | undefined {
   const state = canary.status?.state;
@@ -289,6 +301,9 @@ export function noEffectNote(canary: Canary, value: string): string | undefined 
   }
   if (value === 'stop' && (state === 'stop' || state === 'complete')) {
     return `is not running (state ${state}): stop changes nothing`;
+  }
+  if (value === 'promote' && !isPromotable(canary)) {
+    return 'is not paused and waits for no cron tick: promote changes nothing';
   }
   return undefined;
 }

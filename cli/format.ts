@@ -6,6 +6,7 @@
 import { COMMAND_ANNOTATION, type Canary, type Condition, type ObservedStatus } from '../hooks/wire.js';
 import type { RolloutPlan } from '../hooks/plan.js';
 import type { CanarySpec } from '../hooks/spec.js';
+import { formatListPlan } from './plan-list.js';
 import { formatDuration, formatUtc, formatZoned, relativeTo } from './time.js';
 
 /** Left-aligned columns separated by three spaces, as kubectl prints them. */
@@ -143,6 +144,15 @@ export function formatStatus(view: StatusView): string {
   if (typeof s.message === 'string' && s.message !== '') field('Message', s.message);
   const total = typeof s.totalSteps === 'number' ? s.totalSteps : 0;
   field('Progress', progressBar(typeof s.currentStep === 'number' ? s.currentStep : 0, total));
+  if (typeof s.weight === 'number') field('Weight', `${s.weight}% on the new version`);
+  if (s.pause) {
+    const until = parseTime(s.pause.until);
+    field(
+      'Paused',
+      `${s.pause.kind} since ${s.pause.since}, ` +
+        (until ? `until ${formatUtc(until)} (${relativeTo(until, now)})` : 'until kubectl canary promote'),
+    );
+  }
   field('Replicas', replicaLine('old', s.oldReplicas, view.oldDeployment));
   lines.push(`${''.padEnd(13)}${replicaLine('new', s.newReplicas, view.newDeployment)}`);
   const schedule = specString(canary, 'cronSchedule');
@@ -170,6 +180,7 @@ export function formatStatus(view: StatusView): string {
 }
 
 export function formatPlan(name: string, spec: CanarySpec, plan: RolloutPlan, appliedAt: Date): string {
+  if (spec.steps !== undefined) return formatListPlan(name, spec, plan, appliedAt);
   const zone = spec.timeZone;
   const out: string[] = [];
   out.push(

@@ -20,6 +20,7 @@ Commands:
   stop NAME                     Hold it at the current step       (command annotation: stop)
   rollback NAME                 Go back to step 0, all old        (command annotation: rollback)
   complete NAME                 Jump to the last step, all new    (command annotation: completion)
+  promote NAME                  End the pause, or take the step waiting for its tick (annotation: promote)
   plan -f FILE [--from TIME]    Offline: when each step would happen and its replica split
   dashboard [--port N] [--address IP]
                                 A live web page of every Canary, with the commands as buttons
@@ -31,7 +32,7 @@ Flags:
   -A, --all-namespaces          list, dashboard: every namespace
   -f, --filename FILE           plan: the Canary manifest, "-" for stdin
       --from TIME               plan: when apply happens (RFC 3339, or wall time in the Canary's zone; default now)
-      --timeout SECONDS         apply|stop|rollback|complete (and the dashboard's buttons): how long to
+      --timeout SECONDS         apply|stop|rollback|complete|promote (and the dashboard's buttons): how long to
                                 wait for canary-hooks (default 60)
       --port N                  dashboard: the port to serve on (default 3100)
       --address IP              dashboard: the address to listen on (default 127.0.0.1, this machine only)
@@ -62,7 +63,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const NEEDS_NAME = new Set(['status', 'apply', 'stop', 'rollback', 'complete']);
+const NEEDS_NAME = new Set(['status', 'apply', 'stop', 'rollback', 'complete', 'promote']);
 
 function usage(message: string): CliError {
   return new CliError(`${message} (see kubectl canary --help)`, EXIT.usage);

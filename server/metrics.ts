@@ -58,7 +58,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   });
   const steps = new Counter({
     name: 'canary_steps_total',
-    help: 'Steps taken: rollouts started or restarted at step 1, and steps advanced on schedule',
+    help: 'Steps taken: rollouts started or restarted at step 1, steps advanced, and steps taken by promote',
     registers: [registry],
   });
   const rollbacks = new Counter({
@@ -71,6 +71,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     name: 'canary_completions_total',
     help: 'Canaries completed, by reason (AllStepsDone, CompletionCommand, SingleStep)',
     labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+
+  const promotions = new Counter({
+    name: 'canary_promotions_total',
+    help: 'promote commands that acted, by what they did: ended a pause, or took a step before its tick',
+    labelNames: ['action'] as const,
     registers: [registry],
   });
 
@@ -168,6 +175,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     observeTransitions(transitions) {
       for (const t of transitions) {
         if (t.kind === 'Started' || t.kind === 'Restarted' || t.kind === 'StepAdvanced') steps.inc();
+        if (t.kind === 'Promoted') {
+          steps.inc();
+          promotions.inc({ action: 'step' });
+        }
+        if (t.kind === 'PauseEnded' && t.reason === 'PromoteCommand') promotions.inc({ action: 'pause' });
         if (t.kind === 'Completed' && t.reason === 'AllStepsDone') steps.inc();
         if (t.kind === 'RolledBack') rollbacks.inc({ reason: t.reason });
         if (t.kind === 'Completed') completions.inc({ reason: t.reason });

@@ -34,6 +34,7 @@ t.test('each command sets its annotation value; complete sets "completion"', asy
     ['stop', 'stop'],
     ['rollback', 'rollback'],
     ['complete', 'completion'],
+    ['promote', 'promote'],
   ];
   for (const [command, value] of cases) {
     api.requests.length = 0;
@@ -193,4 +194,52 @@ t.test('a command that moves nothing is still set, with a note saying so', async
   api.putCanary(canaryObject('web', { status: runningStatus({ state: 'running', observedCommand: '' }) }));
   r = await runCli(['stop', 'web', '--kubeconfig', kubeconfig]);
   t.equal(r.stderr, '', 'no note when the command acts');
+});
+
+t.test('promote: annotated like the others, a note when nothing holds the Canary to end', async (t) => {
+  const { api, kubeconfig } = await cluster(t);
+  const pause = { kind: 'Manual', since: '2026-11-22T05:00:00Z', until: null };
+  const cases: [string, Record<string, unknown>, string][] = [
+    ['paused until promote', { pause, nextStepTime: null }, ''],
+    ['stopped during a pause', { state: 'stop', pause, nextStepTime: null }, ''],
+    ['waiting for its cron tick', {}, ''],
+    [
+      'running with no tick or pause to wait for',
+      { nextStepTime: null },
+      'note: canary/web is not paused and waits for no cron tick: promote changes nothing\n',
+    ],
+    [
+      'complete',
+      { state: 'complete', nextStepTime: null },
+      'note: canary/web is not paused and waits for no cron tick: promote changes nothing\n',
+    ],
+  ];
+  for (const [name, status, note] of cases) {
+    api.putCanary(canaryObject('web', { status: runningStatus({ observedCommand: 'apply', ...status }) }));
+    const r = await runCli(['promote', 'web', '--kubeconfig', kubeconfig]);
+    t.equal(r.code, EXIT.ok, name);
+    t.equal(r.stdout, `canary/web annotated: ${KEY}=promote\n`, name);
+    t.equal(r.stderr, note, name);
+  }
+});
+
+t.test('a second promote after one acted on: removed, recorded, set again', async (t) => {
+  const { api, kubeconfig } = await cluster(t);
+  const pause = { kind: 'Manual', since: '2026-11-22T05:00:00Z', until: null };
+  api.putCanary(
+    canaryObject('web', { command: 'promote', status: runningStatus({ observedCommand: 'promote', pause }) }),
+  );
+  // The controller stand-in: it records the removal (observedCommand back to "") right away.
+  api.onCanaryPatched = (c) => {
+    if (((c.metadata.annotations ?? {}) as Record<string, string>)[KEY] !== undefined) return;
+    setTimeout(() => api.putCanary({ ...c, status: { ...(c.status as object), observedCommand: '' } }), 1);
+  };
+  const r = await runCli(['promote', 'web', '--kubeconfig', kubeconfig]);
+  t.equal(r.code, EXIT.ok, r.stderr);
+  t.match(r.stderr, /command promote was already acted on; removed canary\.k8shuginn\.io\/command/);
+  t.equal(r.stdout, `canary/web annotated: ${KEY}=promote\n`);
+  t.same(patches(t, api), [
+    { metadata: { annotations: { [KEY]: null } } },
+    { metadata: { annotations: { [KEY]: 'promote' } } },
+  ]);
 });

@@ -249,3 +249,26 @@ t.test('status --watch follows the spec to other Deployments', async (t) => {
   stop.abort();
   t.equal((await running).code, EXIT.ok);
 });
+
+t.test('a paused step list: the weight, and the pause with when it ends', async (t) => {
+  const { api, kubeconfig } = await cluster(t);
+  const cases: [Record<string, unknown>, string][] = [
+    [
+      { kind: 'Duration', since: '2026-11-22T05:00:00Z', until: '2026-11-22T05:10:00Z' },
+      'Paused:      Duration since 2026-11-22T05:00:00Z, until 2026-11-22T05:10:00Z (in 10m)',
+    ],
+    [
+      { kind: 'Manual', since: '2026-11-22T05:00:00Z', until: null },
+      'Paused:      Manual since 2026-11-22T05:00:00Z, until kubectl canary promote',
+    ],
+  ];
+  for (const [pause, line] of cases) {
+    api.putCanary(canaryObject('web', { command: 'apply', status: runningStatus({ weight: 40, pause }) }));
+    const r = await runCli(['status', 'web', '--kubeconfig', kubeconfig], {
+      now: () => new Date('2026-11-22T05:00:00Z'),
+    });
+    t.equal(r.code, EXIT.ok, r.stderr);
+    t.match(r.stdout, /\nWeight: {6}40% on the new version\n/);
+    t.match(r.stdout, `\n${line}\n`);
+  }
+});

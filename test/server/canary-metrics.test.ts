@@ -188,3 +188,37 @@ t.test("a Canary's series go when its finalize completes, not before", async (t)
   text = await scrape();
   t.match(text, /canary_state\{namespace="default",name="my-app",state="stop"\} 1/);
 });
+
+t.test('promote commands that acted are counted by what they did', async (t) => {
+  const { base, scrape, setNow } = await start(t);
+  const spec = {
+    stepReplicas: undefined,
+    cronSchedule: undefined,
+    steps: [{ setWeight: 20 }, { pause: {} }, { setWeight: 50 }],
+  };
+  let status: CanaryStatus | null = null;
+  const syncAt = async (time: string, command: string, newReplicas: number) => {
+    setNow(time);
+    const res = await post(
+      base,
+      '/sync',
+      syncRequest(canary({ command, status, spec }), children(newReplicas)),
+    );
+    t.equal(res.status, 200);
+    status = res.body.status as CanaryStatus;
+  };
+  await syncAt('2026-11-23T09:00:30Z', 'apply', 0);
+  await syncAt('2026-11-23T09:00:40Z', 'apply', 2);
+  t.equal((status as CanaryStatus | null)?.pause?.kind, 'Manual');
+  let text = await scrape();
+  t.same(samples(text, 'canary_promotions_total'), [], 'none yet');
+  await syncAt('2026-11-23T09:05:00Z', 'promote', 2);
+  t.equal((status as CanaryStatus | null)?.currentStep, 3);
+  text = await scrape();
+  t.same(samples(text, 'canary_promotions_total'), ['canary_promotions_total{action="pause"} 1']);
+  t.same(
+    samples(text, 'canary_steps_total'),
+    ['canary_steps_total 3'],
+    'apply, the pause, the step after it',
+  );
+});
