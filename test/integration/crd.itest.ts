@@ -17,6 +17,7 @@ import {
   validSpec,
   type CanarySpecInput,
 } from './helpers.js';
+import { BAD_STEP_LISTS, SEED_STEPS } from '../helpers/step-lists.js';
 
 t.before(installAll);
 
@@ -100,7 +101,7 @@ t.test('bad Canaries are refused with a message that names the problem', async (
     {
       name: 'missing-cron',
       spec: validSpec({ cronSchedule: undefined }),
-      expect: [/spec\.cronSchedule: Required value/],
+      expect: [/spec\.cronSchedule: .*cronSchedule is required with stepReplicas/],
     },
     {
       name: 'missing-old',
@@ -161,6 +162,43 @@ t.test('bad Canaries are refused with a message that names the problem', async (
   const left = await kubectlOk(['get', 'canaries', '-n', ns, '-o', 'name']);
   t.equal(left.trim(), '', 'none of them was stored');
 });
+
+const listSpec = (patch: Record<string, unknown>, drop: string[] = ['stepReplicas', 'cronSchedule']) => {
+  const spec: CanarySpecInput = { ...validSpec(), timeZone: 'Asia/Seoul' };
+  for (const key of drop) delete spec[key];
+  return { ...spec, ...patch };
+};
+
+t.test(
+  'step lists: a valid one is stored as written, each invalid one refused naming the field',
+  async (t) => {
+    const ns = await createNamespace('crd-steps');
+    await kubectlOk(
+      ['create', '-f', '-'],
+      JSON.stringify(canaryObject('seed', ns, listSpec({ steps: SEED_STEPS }))),
+    );
+    const stored = JSON.parse(await kubectlOk(['get', 'canary', 'seed', '-n', ns, '-o', 'json']));
+    t.same(stored.spec.steps, SEED_STEPS, 'the list as written, pauses included');
+    t.equal(stored.spec.stepReplicas, undefined);
+    const gated = listSpec({ cronSchedule: '0 9 * * 1-5', steps: [{ setReplicas: 10 }] });
+    const r = await kubectl(['create', '-f', '-'], JSON.stringify(canaryObject('gated', ns, gated)));
+    t.equal(r.code, 0, `a list with a cron gate and setReplicas == totalReplicas: ${r.stderr}`);
+
+    for (const [i, c] of BAD_STEP_LISTS.entries()) {
+      const spec = listSpec(c.spec, c.drop);
+      const r = await kubectl(['create', '-f', '-'], JSON.stringify(canaryObject(`bad-${i}`, ns, spec)));
+      t.not(r.code, 0, `${c.name} is refused`);
+      t.match(r.stderr, /is invalid/, `${c.name}: an Invalid error`);
+      t.ok(r.stderr.includes(c.message), `${c.name}: says "${c.message}": ${r.stderr.trim()}`);
+      t.ok(r.stderr.includes(`${c.at}: `), `${c.name}: names ${c.at}: ${r.stderr.trim()}`);
+    }
+    const left = await kubectlOk(['get', 'canaries', '-n', ns, '-o', 'name']);
+    t.same(left.trim().split('\n').sort(), [
+      'canary.canary.k8shuginn.io/gated',
+      'canary.canary.k8shuginn.io/seed',
+    ]);
+  },
+);
 
 t.test('an update that breaks a rule is refused too', async (t) => {
   const ns = await createNamespace('crd-update');
