@@ -356,7 +356,32 @@ say(
   `all pending and v1 available after ${((readyAt - createdAt) / 1000).toFixed(0)} s; idle for ${IDLE_MS / 1000} s`,
 );
 
+/**
+ * Waits until neither Metacontroller nor the service has written for 10 s:
+ * at its default 5 requests a second Metacontroller is still working through
+ * the first syncs' Deployment updates long after every status shows, and
+ * that backlog is not idle.
+ */
+async function quiet() {
+  const from = Date.now();
+  for (;;) {
+    const last = Math.max(
+      from,
+      ...writes()
+        .filter((w) => w.who === 'metacontroller' || w.who === 'canary-hooks')
+        .map((w) => w.at),
+    );
+    if (Date.now() - last >= 10_000) return Math.round((Date.now() - from) / 1000);
+    if (Date.now() - from > 600_000) {
+      say('still writing after 10 minutes; measuring idle anyway');
+      return -1;
+    }
+    await sleep(2000);
+  }
+}
+
 // Idle: nothing changes, so nothing should be written.
+say(`writes settled ${await quiet()} s later`);
 const idle1From = Date.now();
 await sleep(IDLE_MS);
 const idle1To = Date.now();
@@ -406,6 +431,7 @@ const proxy1 = JSON.parse(JSON.stringify(hookStats));
 const peaks = pids.map((p) => memoryOf(p).peakMB);
 const rssAfter = pids.map((p) => memoryOf(p).rssMB);
 
+say(`rollout done; writes settled ${await quiet()} s later`);
 const idle2From = Date.now();
 await sleep(IDLE_MS);
 const idle2To = Date.now();
@@ -427,7 +453,8 @@ for (const [, times] of stepTimes) {
     lateness.push(at - tick);
   }
 }
-const rollout = allWrites.filter((w) => w.at >= appliedAt - 1000 && w.at <= settledAt);
+// Up to the idle window: a status write still queued when the last v2 became available is the rollout's.
+const rollout = allWrites.filter((w) => w.at >= appliedAt - 1000 && w.at < idle2From);
 const idle = allWrites.filter(
   (w) => (w.at >= idle1From && w.at <= idle1To) || (w.at >= idle2From && w.at <= idle2To),
 );
