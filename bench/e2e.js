@@ -80,7 +80,7 @@ const say = (msg) => console.error(`[bench:e2e ${new Date().toISOString().slice(
  */
 function run(cmd, args, input) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
@@ -89,7 +89,9 @@ function run(cmd, args, input) {
     child.on('close', (code) =>
       code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err}`)),
     );
-    child.stdin.end(input ?? '');
+    // A child may exit before it reads its input (EPIPE): its exit code tells.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(input);
   });
 }
 /** @param {string[]} args @param {string} [input] */
