@@ -102,6 +102,8 @@ function wide(
     step: String(step),
     state,
     message,
+    // The percent of the app on v2, as the README shows it.
+    weight: String((100 * now) / TOTAL),
     totalSteps: String(STEPS),
     nextStep,
   };
@@ -248,6 +250,7 @@ await t.test('2. apply: step 1 at once, then one step on every tick', async (t) 
   for (const r of rows.filter((r) => r.state === 'running')) {
     t.match(r.message, waitingOrRunning, `step ${r.step}: message`);
     t.match(r.nextStep ?? '', ON_THE_MINUTE, `step ${r.step}: NEXTSTEP is the next tick`);
+    t.equal(r.weight, String(20 * Number(r.step)), `step ${r.step}: WEIGHT`);
   }
   const last = rows[rows.length - 1];
   t.same(last, wide(0, 10, 5, 'complete', 'Canary is complete', NO_VALUE), 'the last row');
@@ -362,6 +365,7 @@ await t.test('4. an automatic rollback on a crashing v2, and the restart on a fi
     new: '2',
     step: '1',
     state: 'running',
+    weight: '20',
     totalSteps: '5',
     nextStep: ON_THE_MINUTE,
   });

@@ -12,6 +12,7 @@ export const WIDE_COLUMNS = [
   'CURRENTSTEP',
   'STATE',
   'MESSAGE',
+  'WEIGHT',
   'TOTALSTEPS',
   'NEXTSTEP',
   'AGE',
@@ -25,6 +26,7 @@ export interface Row {
   step: string;
   state: string;
   message: string;
+  weight?: string;
   totalSteps?: string;
   nextStep?: string;
 }
@@ -37,6 +39,7 @@ export function rowOf(cells: Record<string, string>): Row {
     state: cells.STATE ?? '',
     message: cells.MESSAGE ?? '',
   };
+  if ('WEIGHT' in cells) row.weight = cells.WEIGHT;
   if ('TOTALSTEPS' in cells) row.totalSteps = cells.TOTALSTEPS;
   if ('NEXTSTEP' in cells) row.nextStep = cells.NEXTSTEP;
   return row;
