@@ -33,7 +33,8 @@
  * Canary has written the step before it, so no decision is in flight when
  * it strikes, and a decision logged twice is a real one.
  *
- *   about 8 minutes: the ticks are real minutes.
+ *   About 7 minutes (409 and 416 s measured on a loaded 2-core VM): the
+ *   ticks are real minutes, and the downtime alone is 3 min 5 s.
  */
 import t from 'tap';
 import {
