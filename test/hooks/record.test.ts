@@ -28,6 +28,8 @@ const record = (overrides: Partial<DecisionRecord> = {}): DecisionRecord => ({
   ...overrides,
 });
 
+const T1 = '2026-11-23T09:01:00Z';
+
 const stamped = (value: string | undefined, name = 'my-app-v2'): Deployment => {
   const d = deployment({ name, replicas: 4 });
   d.metadata.annotations = { ...d.metadata.annotations };
@@ -56,6 +58,13 @@ const unreadable: [string, string | undefined][] = [
   ['bad lastStepTime', encodeRecord(record({ lastStepTime: '2026-02-30T00:00:00Z' }))],
   ['bad progressingSince', encodeRecord(record({ progressingSince: 'yesterday' }))],
   ['rollback without a time', JSON.stringify({ ...record(), rollback: { reason: 'x', revision: 'y' } })],
+  ['unknown pause kind', JSON.stringify({ ...record(), pause: { kind: 'Forever', since: T1, until: null } })],
+  ['pause without a since', JSON.stringify({ ...record(), pause: { kind: 'Manual', until: null } })],
+  [
+    'pause until not a time',
+    JSON.stringify({ ...record(), pause: { kind: 'Duration', since: T1, until: 'soon' } }),
+  ],
+  ['pauseEnded not a boolean', JSON.stringify({ ...record(), pauseEnded: 'yes' })],
   [
     'rollback reason not a string',
     JSON.stringify({ ...record(), rollback: { time: '2026-11-23T09:03:00Z', reason: 1, revision: 'y' } }),
@@ -87,6 +96,8 @@ t.test('sameDecision ignores the number, and notices every field that decides', 
     { progressingSince: null },
     { note: 'Invalid spec: x' },
     { rollback: { time: '2026-11-23T09:03:00Z', reason: 'r', revision: 'v' } },
+    { pause: { kind: 'Manual', since: '2026-11-23T09:01:00Z', until: null } },
+    { pauseEnded: true },
   ];
   for (const change of changes) t.notOk(sameDecision(record(), record(change)), JSON.stringify(change));
 });
@@ -157,5 +168,43 @@ t.test(
     );
     const stopped = priorFromRecord(record({ state: 'stop', progressingSince: null }), stale);
     t.notOk(stopped.conditions.some((c) => c.type === 'Progressing'));
+  },
+);
+
+t.test(
+  'pauses: a record carries the pause and its end, and one from before pauses existed reads as none',
+  async (t) => {
+    const paused = record({ pause: { kind: 'Duration', since: T1, until: '2026-11-23T09:31:00Z' } });
+    t.same(readRecord(stamped(encodeRecord(paused)), CANARY_UID), paused);
+    const ended = record({ pauseEnded: true });
+    t.same(readRecord(stamped(encodeRecord(ended)), CANARY_UID), ended);
+    const { pause: _pause, pauseEnded: _ended, ...older } = record();
+    t.same(readRecord(stamped(JSON.stringify(older)), CANARY_UID), record(), 'no pause, not ended');
+
+    const stale = readPriorStatus({
+      sequence: 3,
+      state: 'running',
+      currentStep: 2,
+      lastStepTime: T1,
+      pause: { kind: 'Manual', since: T1, until: null },
+      conditions: [
+        { type: 'Paused', status: 'True', reason: 'Manual', message: 'x', lastTransitionTime: T1 },
+      ],
+    });
+    const fromEnded = priorFromRecord(record({ lastStepTime: T1, pauseEnded: true }), stale);
+    t.equal(fromEnded.pause, null, 'the record says the pause is over, whatever the stale status shows');
+    t.match(
+      fromEnded.conditions.filter((c) => c.type === 'Paused'),
+      [{ status: 'False', reason: 'PauseEnded' }],
+    );
+    const fromPaused = priorFromRecord(
+      paused,
+      readPriorStatus({ sequence: 3, state: 'running', currentStep: 1 }),
+    );
+    t.same(fromPaused.pause, paused.pause);
+    t.notOk(
+      fromPaused.conditions.some((c) => c.type === 'Paused'),
+      'an active pause lives in status.pause',
+    );
   },
 );

@@ -183,7 +183,7 @@ const bad: [string, unknown, RegExp][] = [
   [
     'stepReplicas without cronSchedule',
     withSpec({}, ['cronSchedule']),
-    /^spec.cronSchedule: cronSchedule is required with stepReplicas/,
+    /^spec: cronSchedule is required with stepReplicas/,
   ],
   [
     'a setWeight that is not a number',
