@@ -323,6 +323,51 @@ async function canaries() {
   return JSON.parse(await kubectl(['get', 'canaries', '-n', NS, '-o', 'json'])).items;
 }
 
+// run.sh's three KWOK Nodes hold 400 pods each, room for about 250 Canaries
+// of up to 4 replicas and a step's surge; more Nodes of the same kind for
+// more (KWOK plays every Node with its annotation). Labelled apart from
+// run.sh's, whose readiness check counts those labelled type=kwok.
+const extraNodes = Math.max(0, Math.ceil((COUNT * 5 - 1200) / 400));
+for (let i = 0; i < extraNodes; i++) {
+  const name = `kwok-bench-${i}`;
+  await kubectl(
+    ['apply', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: {
+        name,
+        annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+        labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', type: 'kwok-bench' },
+      },
+      status: {
+        allocatable: { cpu: '64', memory: '256Gi', pods: '400' },
+        capacity: { cpu: '64', memory: '256Gi', pods: '400' },
+      },
+    }),
+  );
+}
+if (extraNodes > 0) {
+  await waitFor(
+    `${extraNodes} more KWOK Nodes ready`,
+    async () =>
+      (
+        await kubectl([
+          'get',
+          'nodes',
+          '-l',
+          'type=kwok-bench',
+          '-o',
+          'jsonpath={..conditions[?(@.type=="Ready")].status}',
+        ])
+      )
+        .split(' ')
+        .filter((s) => s === 'True').length === extraNodes,
+    120_000,
+  );
+  say(`${extraNodes} more KWOK Nodes, for ${COUNT} Canaries' pods`);
+}
+
 // Resident memory before any Canary exists, for the cost per Canary.
 const rssBefore = await Promise.all(COMPONENTS.map(async (c) => memoryOf(await pidOf(c)).rssMB));
 await kubectl(['create', 'namespace', NS]);
