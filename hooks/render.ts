@@ -7,6 +7,7 @@ import { unknownCommandMessage, type CommandReading } from './commands.js';
 import { updateConditions, type ConditionUpdate } from './conditions.js';
 import type { Availability } from './deployments.js';
 import { desiredChildren, stampOn } from './children.js';
+import { surged } from './placement.js';
 import { findCrashLoopingPod } from './pods.js';
 import { untilText } from './machine.js';
 import {
@@ -126,8 +127,10 @@ function pausedCondition(p: Progress): ConditionUpdate {
 }
 
 /** When the Canary should next be looked at on its own: a step due, a pause ending, a deadline. */
-function resyncAfter(p: Progress, o: Observed, waiting: Availability | undefined): number {
+function resyncAfter(p: Progress, o: Observed, waiting: Availability | undefined, surging: boolean): number {
   const wakeups: number[] = [];
+  // Old replicas held for new ones still starting: look again soon to let them go.
+  if (surging) wakeups.push(AVAILABILITY_RETRY_SECONDS);
   const ms = (time: number) => (time - o.now.getTime()) / 1000;
   if (isPaused(p)) {
     if (p.pause.until !== null) wakeups.push(ms(Date.parse(p.pause.until)));
@@ -156,7 +159,15 @@ export function renderDecision(
   reading: CommandReading,
   deployments: ReadonlyMap<string, Deployment>,
 ): SyncResponse {
-  const split = placementOf(p, o);
+  const target = placementOf(p, o);
+  const split = o.spec.surge
+    ? surged(
+        target,
+        o.rollout.totalReplicas,
+        o.oldDeployment.spec.replicas ?? 0,
+        o.newDeployment.status?.availableReplicas ?? 0,
+      )
+    : target;
   const running = p.state === 'running';
   const due = running && !isPaused(p) ? dueTime(p, o) : undefined;
   const ready = running && !isPaused(p) ? newReplicasAvailability(p, o) : undefined;
@@ -201,6 +212,6 @@ export function renderDecision(
   return {
     status,
     children: desiredChildren(deployments, replicas, stampOn(o.canary, deployments, replicas.keys(), record)),
-    resyncAfterSeconds: resyncAfter(p, o, waiting),
+    resyncAfterSeconds: resyncAfter(p, o, waiting, split.oldReplicas > target.oldReplicas),
   };
 }

@@ -28,6 +28,8 @@ export interface CanarySpec {
   cronSchedule: string | undefined;
   timeZone: string;
   enableRollback: boolean;
+  /** SPEC 7a: a step adds new replicas before it removes old ones; false is the round-1 behaviour. */
+  surge: boolean;
   progressDeadlineSeconds: number | undefined;
   selector: LabelSelector;
 }
@@ -137,6 +139,17 @@ function enableRollback(raw: RawCanarySpec): boolean {
   if (value === undefined || value === null) return true;
   if (typeof value !== 'boolean')
     fail('enableRollback', `must be true or false, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/**
+ * Off unless asked, for now: SPEC 7a makes surge the default, and it will be
+ * once the README walkthrough and the real-engine tests show its two-row steps.
+ */
+function surge(raw: RawCanarySpec): boolean {
+  const value = raw.surge;
+  if (value === undefined || value === null) return false;
+  if (typeof value !== 'boolean') fail('surge', `must be true or false, got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -251,6 +264,7 @@ export function parseSpec(raw: RawCanarySpec | undefined | null): SpecResult {
         cronSchedule: cronSchedule(spec, zone, list === undefined),
         timeZone: zone,
         enableRollback: enableRollback(spec),
+        surge: surge(spec),
         progressDeadlineSeconds: progressDeadlineSeconds(spec),
         selector: selector(spec),
       },

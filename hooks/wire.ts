@@ -111,6 +111,7 @@ export const RawCanarySpec = Type.Object(
     cronSchedule: Type.Optional(Type.Unknown()),
     timeZone: Type.Optional(Type.Unknown()),
     enableRollback: Type.Optional(Type.Unknown()),
+    surge: Type.Optional(Type.Unknown()),
     progressDeadlineSeconds: Type.Optional(Type.Unknown()),
     selector: Type.Optional(Type.Unknown()),
   },

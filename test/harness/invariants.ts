@@ -169,8 +169,31 @@ export function syncComplaints(request: RequestLike, response: ResponseLike, now
   const total = spec.totalReplicas as number;
   const oldReplicas = status.oldReplicas as number;
   const newReplicas = status.newReplicas as number;
-  if (oldReplicas + newReplicas !== total) {
-    complaints.push(`old ${oldReplicas} + new ${newReplicas} != total ${total} in state ${String(state)}`);
+  const observed = observedChildren(request);
+  const observedOld = observed[String(spec.oldDeployment)]?.spec.replicas ?? 0;
+  const newAvailable = observed[String(spec.newDeployment)]?.status?.availableReplicas ?? 0;
+  if (spec.surge === false) {
+    if (oldReplicas + newReplicas !== total) {
+      complaints.push(`old ${oldReplicas} + new ${newReplicas} != total ${total} in state ${String(state)}`);
+    }
+  } else {
+    // SPEC 7a: never fewer than the total asked, never more than the total plus the step's new replicas.
+    if (oldReplicas + newReplicas < total || oldReplicas > total) {
+      complaints.push(
+        `surge: old ${oldReplicas} + new ${newReplicas} with total ${total} in state ${String(state)}`,
+      );
+    }
+    const observedNew = observed[String(spec.newDeployment)]?.spec.replicas ?? 0;
+    const atRest = observedNew === newReplicas && newAvailable >= newReplicas;
+    if (atRest && oldReplicas + newReplicas !== total) {
+      complaints.push(`surge at rest: old ${oldReplicas} + new ${newReplicas} != total ${total}`);
+    }
+    // The old Deployment gives up only replicas the new one has available to replace them.
+    if (oldReplicas < observedOld && oldReplicas + Math.min(newAvailable, newReplicas) < total) {
+      complaints.push(
+        `surge: old scaled ${observedOld} -> ${oldReplicas} with ${newAvailable} of ${newReplicas} new available`,
+      );
+    }
   }
   const byName = new Map(response.children.map((c) => [c.metadata.name, c]));
   const oldName = String(spec.oldDeployment);

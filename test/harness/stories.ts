@@ -99,6 +99,7 @@ export const story = fc.record({
   cronSchedule: fc.constantFrom('* * * * *', '*/2 * * * *', '*/5 * * * *'),
   timeZone: fc.constantFrom('UTC', 'Asia/Seoul', 'America/New_York'),
   enableRollback: fc.boolean(),
+  surge: fc.boolean(),
   progressDeadlineSeconds: fc.option(fc.integer({ min: 30, max: 600 }), { nil: undefined }),
   newPods: behaviour,
   start: fc.date({
@@ -130,6 +131,7 @@ export async function startStory(s: Story, options: Partial<SimulationOptions> =
       ...shape,
       timeZone: s.timeZone,
       enableRollback: s.enableRollback,
+      surge: s.surge,
       progressDeadlineSeconds: s.progressDeadlineSeconds,
     },
     newPods: s.newPods,

@@ -110,6 +110,7 @@ t.test('the spec declares every field of SPEC section 2', async (t) => {
     'selector',
     'stepReplicas',
     'steps',
+    'surge',
     'timeZone',
     'totalReplicas',
   ]);
@@ -161,6 +162,13 @@ t.test('enableRollback defaults to true, and an explicit false stays', async (t)
     canaryWithDefaults({ ...good(), spec: { ...good().spec, enableRollback: false } }).spec.enableRollback,
     false,
   );
+});
+
+t.test('surge is off unless asked, for now; true is kept', async (t) => {
+  const surgeOf = (spec: Record<string, unknown>) =>
+    (canaryWithDefaults({ ...good(), spec: { ...good().spec, ...spec } }).spec as { surge?: unknown }).surge;
+  t.equal(surgeOf({}), false);
+  t.equal(surgeOf({ surge: true }), true);
 });
 
 type Spec = ReturnType<typeof good>['spec'];
