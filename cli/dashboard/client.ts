@@ -102,6 +102,8 @@ export function dashboardClient(): void {
   const tick = (root: El) => {
     for (const t of all(root, 'time.rel')) t.textContent = relative(Number(t.dataset.at), t.dataset.mode);
   };
+  // Rows rendered (and cached) a while ago say what was true then: correct them at once.
+  tick(doc);
   w.setInterval(() => tick(doc), 1000);
 
   // ------------------------------------------------------ overview: filter and sort
@@ -211,6 +213,8 @@ export function dashboardClient(): void {
     }
     live.innerHTML = data.html ?? '';
     tick(live);
+    // A Canary deleted and created again under its name is steerable again.
+    for (const b of buttons) b.disabled = b.dataset.unavailable !== undefined;
   };
 
   // ------------------------------------------------------ the stream
@@ -220,10 +224,10 @@ export function dashboardClient(): void {
     streamState.className = `stream-state ${state}`;
     streamState.textContent = text;
   };
-  const params = new URLSearchParams({
-    view: body.dataset.view ?? 'overview',
-    since: body.dataset.since ?? '',
-  });
+  const view = body.dataset.view ?? '';
+  // A page about a Canary that is not there has nothing to follow.
+  if (view !== 'overview' && view !== 'canary') return;
+  const params = new URLSearchParams({ view, since: body.dataset.since ?? '' });
   if (body.dataset.canary) params.set('key', body.dataset.canary);
   const source = new w.EventSource(`/api/stream?${params.toString()}`);
   source.addEventListener('open', () => setStream('', 'live'));

@@ -124,7 +124,11 @@ function planTable(input: DetailInput): string {
   if (!plan.ok)
     return `<section class="panel plan"><h2>Step plan</h2><p class="error">${e(plan.problem)}</p></section>`;
   const utc = plan.zone !== 'UTC';
-  const head = `<tr><th>Step</th><th class="num">Old</th><th class="num">New</th><th>Time (${e(plan.zone)})</th>${utc ? '<th>UTC</th>' : ''}<th></th></tr>`;
+  // The pause column only for a list with pauses.
+  const pauses = plan.rows.some((r) => r.pause !== undefined);
+  const head =
+    '<tr><th>Step</th><th class="num">Old</th><th class="num">New</th><th class="num">Weight</th>' +
+    `${pauses ? '<th>Pause</th>' : ''}<th>Time (${e(plan.zone)})</th>${utc ? '<th>UTC</th>' : ''}<th></th></tr>`;
   const rows = plan.rows.map((r) => {
     const label = { before: 'before apply', done: 'done', current: 'current', planned: 'planned' }[r.status];
     const zoned = r.time
@@ -134,10 +138,13 @@ function planTable(input: DetailInput): string {
         : r.status === 'planned'
           ? 'not due'
           : 'earlier';
+    const due = r.time && r.status === 'planned' ? ` ${timeTag(r.time, input.now, 'next')}` : '';
+    const promote = r.afterPromote ? ' <span class="muted">at the earliest: after a promote</span>' : '';
     return (
       `<tr class="${r.status}"><td>${r.step}</td><td class="num">${r.old}</td><td class="num">${r.new}</td>` +
+      `<td class="num">${r.weight}%</td>${pauses ? `<td>${e(r.pause ?? '')}</td>` : ''}` +
       `<td>${zoned}</td>${utc ? `<td>${r.time ? e(formatUtc(r.time)) : ''}</td>` : ''}` +
-      `<td>${e(label)}${r.time && r.status === 'planned' ? ` ${timeTag(r.time, input.now, 'next')}` : ''}</td></tr>`
+      `<td>${e(label)}${due}${promote}</td></tr>`
     );
   });
   return `<section class="panel plan"><h2>Step plan</h2><p class="muted">${e(plan.basis)}; assumes each step's new replicas are available in time.</p><table>${head}${rows.join('')}</table></section>`;

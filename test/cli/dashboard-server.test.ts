@@ -171,8 +171,13 @@ t.test('a button: the same annotation patch as kubectl canary stop, its output o
   const complete = JSON.parse((await post(d, '/api/canaries/default/web/complete', token)).body);
   t.same(complete.output, [`canary/web annotated: ${KEY}=completion`]);
   // The plugin's note for a command that moves nothing comes along.
-  const stop = JSON.parse((await post(d, '/api/canaries/default/api/apply', token)).body);
-  t.equal(stop.ok, true);
+  const promote = JSON.parse((await post(d, '/api/canaries/default/api/promote', token)).body);
+  t.same(promote, {
+    ok: true,
+    exitCode: 0,
+    output: [`canary/api annotated: ${KEY}=promote`],
+    notes: ['note: canary/api is not paused and waits for no cron tick: promote changes nothing'],
+  });
 });
 
 t.test(
@@ -225,9 +230,9 @@ t.test("the plugin's errors reach the page as they would the terminal", async (t
   const refused = await post(d, '/api/canaries/default/web/rollback', token);
   t.equal(refused.status, 403);
   t.match(JSON.parse(refused.body).error, /^error: forbidden: .*cannot patch this resource/);
-  const promote = await post(d, '/api/canaries/default/web/promote', token);
-  t.equal(promote.status, 404);
-  t.match(JSON.parse(promote.body).error, /kubectl canary promote does not exist in this version/);
+  const unknown = await post(d, '/api/canaries/default/web/frobnicate', token);
+  t.equal(unknown.status, 404);
+  t.match(JSON.parse(unknown.body).error, /kubectl canary frobnicate does not exist in this version/);
 });
 
 t.test('a command needs the token, JSON, and no other origin', async (t) => {

@@ -252,6 +252,72 @@ t.test('the plan: from planRollout, anchored where the Canary is', async (t) => 
   });
 });
 
+t.test(
+  'the plan of a step list: weights, pauses, and the times after a promote as the earliest',
+  async (t) => {
+    const steps = [
+      { setWeight: 10 },
+      { pause: {} },
+      { setWeight: 50 },
+      { pause: { duration: '30m' } },
+      { setWeight: 80 },
+    ];
+    const list = (status?: Record<string, unknown>) =>
+      canary(status, { stepReplicas: undefined, cronSchedule: undefined, steps });
+    const running = planView(
+      list(runningStatus({ currentStep: 3, totalSteps: 5, nextStepTime: '2026-11-22T05:01:00Z' })),
+      [],
+      NOW,
+    );
+    t.equal(running.ok, true);
+    if (!running.ok) return;
+    t.same(
+      running.rows.map((r) => [
+        r.step,
+        r.new,
+        r.weight,
+        r.pause ?? '',
+        r.status,
+        r.time?.toISOString() ?? '',
+      ]),
+      [
+        [0, 0, 0, '', 'before', ''],
+        [1, 1, 10, '', 'done', ''],
+        [2, 1, 10, 'until promote', 'done', ''],
+        [3, 5, 50, '', 'current', '2026-11-22T04:55:00.000Z'],
+        [4, 5, 50, 'for 30m', 'planned', '2026-11-22T05:01:00.000Z'],
+        [5, 8, 80, '', 'planned', '2026-11-22T05:31:00.000Z'],
+      ],
+      'the rest of the list planned from the next step, the 30m pause included',
+    );
+    const pending = planView(list(undefined), [], NOW);
+    if (!pending.ok) return;
+    t.same(
+      pending.rows.map((r) => [r.step, r.afterPromote]),
+      [
+        [0, false],
+        [1, false],
+        [2, false],
+        [3, true],
+        [4, true],
+        [5, true],
+      ],
+      'after a pause until promote, the times are the earliest',
+    );
+    const html = detailLive(base({ canary: list(undefined) }));
+    t.match(html, /<th class="num">Weight<\/th><th>Pause<\/th>/);
+    t.match(html, /<td class="num">10%<\/td><td>until promote<\/td>/);
+    t.match(html, /at the earliest: after a promote/);
+    t.notMatch(detailLive(base()), /<th>Pause<\/th>/, 'no pause column without pauses');
+    const done = planView(
+      list(runningStatus({ state: 'stop', currentStep: 5, totalSteps: 5, nextStepTime: null })),
+      [],
+      NOW,
+    );
+    if (done.ok) t.equal(done.rows[5]?.status, 'current', 'stopped at the last step: nothing left to plan');
+  },
+);
+
 t.test('the chart: a step line per series from the first sample to now', async (t) => {
   t.equal(chartSvg([], NOW, 10), '<p class="empty">Nothing seen yet.</p>');
   const t0 = NOW.getTime() - 120_000;
@@ -403,37 +469,38 @@ t.test(
   },
 );
 
-t.test('the buttons: every plugin command, promote disabled until the plugin has it', async (t) => {
+t.test('the buttons: every plugin command, in order; one the plugin lacks is shown disabled', async (t) => {
   const buttons = commandButtons();
   t.same(
     buttons.map((b) => [b.command, b.value, b.unavailable === undefined]),
     [
       ['apply', 'apply', true],
       ['stop', 'stop', true],
-      ['promote', undefined, false],
+      ['promote', 'promote', true],
       ['rollback', 'rollback', true],
       ['complete', 'completion', true],
     ],
+    "the plugin's COMMAND_VALUES, promote included",
   );
+  const older = commandButtons({ apply: 'apply', stop: 'stop', pause: 'pause' });
   t.same(
-    commandButtons({ apply: 'apply', promote: 'promote', pause: 'pause' }).map((b) => [
-      b.command,
-      b.unavailable === undefined,
-    ]),
+    older.map((b) => [b.command, b.unavailable === undefined]),
     [
       ['apply', true],
-      ['promote', true],
+      ['stop', true],
+      ['promote', false],
       ['pause', true],
     ],
-    'promote enabled once it exists; a new command gets a button too',
+    'a plugin without promote: the button is there, disabled; a new command gets a button too',
   );
   const html = detailBody({ namespace: 'default', name: 'web' }, buttons, '<p>live</p>');
   t.match(
     html,
     /<button type="button" class="command" data-command="stop" data-confirm="stop default\/web: hold it at the current step\? This sets canary.k8shuginn.io\/command=stop, as kubectl canary stop does.">stop<\/button>/,
   );
+  t.match(html, /data-command="promote" data-confirm="promote default\/web: end the current pause/);
   t.match(
-    html,
+    detailBody({ namespace: 'default', name: 'web' }, older, ''),
     /data-command="promote"[^>]* disabled title="kubectl canary promote does not exist in this version of the plugin"/,
   );
   t.match(html, /class="command danger" data-command="rollback"/);

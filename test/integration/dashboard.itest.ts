@@ -159,7 +159,9 @@ t.test('overview, a row that follows its Canary, its page, and stop with confirm
   t.match(await page.textContent('#canary-live .deployments'), /registry\.example\/web:v2/);
   await waitForText(page, '#canary-live .events', /Advanced to step 3 of 5/);
   t.ok((await page.locator('#canary-live svg.chart path.line.new').count()) === 1, 'the chart');
-  t.equal(await page.locator('button[data-command="promote"]').isDisabled(), true, 'no promote command yet');
+  for (const command of ['apply', 'stop', 'promote', 'rollback', 'complete']) {
+    t.equal(await page.locator(`button[data-command="${command}"]`).isEnabled(), true, `a ${command} button`);
+  }
   await page.screenshot({ path: join(DOCS, 'dashboard-canary.png'), fullPage: true });
 
   // stop: asked, confirmed, done through the plugin's command, the result on the page.
