@@ -30,6 +30,7 @@ import { CLIENT_SCRIPT } from './client.js';
 import { detailBody, detailLive, missingBody } from './detail.js';
 import { connectionNotice, overviewBody, page, rowHtml } from './html.js';
 import { objectKey } from './model.js';
+import type { Canary } from '../../hooks/wire.js';
 import type { RouteReader } from './route.js';
 import type { Store } from './store.js';
 import { Streams, type StreamOptions } from './stream.js';
@@ -148,13 +149,28 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     return html;
   };
   store.subscribe((change) => {
-    if (change.type === 'canary' && !store.canaries.has(change.key)) rows.delete(change.key);
+    if (change.type === 'canary' && !store.canaries.has(change.key)) {
+      rows.delete(change.key);
+      routes.delete(change.key);
+    }
   });
+
+  // The route is read once per version of its Canary, however many pages show it: the
+  // service writes a route's weights with a status change, which is a new version.
+  const routes = new Map<string, { version: string; view: ReturnType<RouteReader> }>();
+  const readRoute = (key: string, canary: Canary) => {
+    const version = canary.metadata.resourceVersion ?? '';
+    const known = routes.get(key);
+    if (known?.version === version) return known.view;
+    const view = deps.readRoute(canary);
+    routes.set(key, { version, view });
+    return view;
+  };
 
   const renderDetail = async (key: string): Promise<string | undefined> => {
     const canary = store.canaries.get(key);
     if (!canary) return undefined;
-    const route = await deps.readRoute(canary);
+    const route = await readRoute(key, canary);
     const current = store.canaries.get(key) ?? canary;
     return detailLive({
       canary: current,

@@ -128,4 +128,15 @@ t.test("the Canary's page shows its route", async (t) => {
   t.match(page.body, /<h2>Route: HTTPRoute web<\/h2>/);
   t.match(page.body, /<td>rules\[0\]<\/td><td class="num">90<\/td><td class="num">10<\/td>/);
   t.match(page.body, /<dt>Weight<\/dt><dd>10%<\/dd>/, 'status.weight as reported');
+  const reads = () => d.api.requests.filter((r) => r.path === HTTPROUTE).length;
+  await http(`${d.url}canaries/default/web`);
+  t.equal(reads(), 1, 'read once for this version of the Canary, however often the page is drawn');
+  d.api.putCanary(
+    canaryObject('web', { status: runningStatus({ weight: 20 }), spec: { trafficRouting: gateway } }),
+  );
+  // Drawn until the watch has brought the change; every drawing of one version reads nothing more.
+  for (let i = 0; i < 500 && !/<dd>20%<\/dd>/.test((await http(`${d.url}canaries/default/web`)).body); i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  t.equal(reads(), 2, 'and again once the Canary changes');
 });
