@@ -7,6 +7,9 @@
 #   bash test/e2e/run.sh bash                         # a shell with the live cluster
 #   bash test/e2e/run.sh run_tests test/e2e/walkthrough.e2e.ts   # one file
 #
+# SIGTERM or SIGINT stops the command (its whole process group, SIGKILL after
+# 10 s) and then the cluster, as at any other end (test/lib/run-tests.sh).
+#
 # What runs, all on 127.0.0.1, each in its own process group:
 #   etcd 3.6, kube-apiserver (RBAC, token auth, ServiceAccount admission),
 #   kube-controller-manager (Deployment, ReplicaSet, garbage collector, HPA,
@@ -41,6 +44,9 @@
 #   KUBE_VERSION, E2E_*_VERSION  releases (kube-binaries.sh, versions.sh)
 #   METACONTROLLER_BIN           your own Metacontroller binary (binaries.sh)
 #   METACONTROLLER_ARGS          extra flags for it, e.g. "--client-go-qps=50"
+#   E2E_APISERVER_ARGS           extra flags for kube-apiserver, e.g.
+#                                "--max-requests-inflight=800" (after run.sh's
+#                                own, so a flag given twice takes this value)
 #   KEEP_CLUSTER_LOGS            folder to copy every log into at the end
 #                                (always done on failure, into
 #                                test/integration/.cache/e2e-logs)
@@ -55,6 +61,9 @@ ctl="$here/ctl.sh"
 shared="${CANARY_SHARED_DIR:-$repo/../shared}"
 # shellcheck source=versions.sh
 source "$here/versions.sh"
+# run_tests, run_command, stop_command
+# shellcheck source=../lib/run-tests.sh
+source "$repo/test/lib/run-tests.sh"
 
 log() { echo "[e2e] $*" >&2; }
 die() {
@@ -113,6 +122,7 @@ export E2E_STATE="$state" E2E_CTL="$ctl"
 
 stop_all() {
   local status=$?
+  stop_command
   bash "$ctl" stop-all || true
   local keep="${KEEP_CLUSTER_LOGS:-}"
   if [[ $status -ne 0 && -z $keep ]]; then keep="$repo/test/integration/.cache/e2e-logs"; fi
@@ -125,8 +135,10 @@ stop_all() {
   exit "$status"
 }
 trap stop_all EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# The command runs in a process group of its own (run_command): stop it
+# first, then stop_all tears the cluster down.
+trap 'stop_command; exit 130' INT
+trap 'stop_command; exit 143' TERM
 
 free_port() {
   node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
@@ -192,6 +204,7 @@ api_port="$(free_port)"
 server="https://127.0.0.1:$api_port"
 export KUBECONFIG="$state/kubeconfig"
 kubeconfig "$KUBECONFIG" "$token"
+read -r -a api_extra <<<"${E2E_APISERVER_ARGS:-}"
 define kube-apiserver "'$kubectl' --kubeconfig='$KUBECONFIG' get --raw=/readyz" -- "$kube_dir/kube-apiserver" \
   --bind-address=127.0.0.1 \
   --advertise-address=127.0.0.1 \
@@ -210,7 +223,8 @@ define kube-apiserver "'$kubectl' --kubeconfig='$KUBECONFIG' get --raw=/readyz" 
   --enable-priority-and-fairness=false \
   --endpoint-reconciler-type=none \
   --profiling=false \
-  --v=1
+  --v=1 \
+  "${api_extra[@]}"
 bash "$ctl" start kube-apiserver
 # /readyz is green before the built-in namespaces and RBAC roles exist.
 until "$kubectl" get namespace default >/dev/null 2>&1 && "$kubectl" get clusterrole admin >/dev/null 2>&1; do sleep 0.3; done
@@ -316,29 +330,7 @@ export KUBECTL="$kubectl" KUBE_API_SERVER="$server"
 export PATH="$plugin_dir:$kube_dir:$PATH"
 cd "$repo"
 
-# Each test file runs as a plain node process with tap's TypeScript loader,
-# not through the tap runner: the runner keeps its state and coverage in the
-# project's .tap/ folder, which `npm test` in the same tree must have alone.
-run_tests() {
-  local file out passed=0 failed=0 bad_files=()
-  for file in "$@"; do
-    log "$file"
-    out="$state/$(basename "$file").tap"
-    # Types are checked by `npm run typecheck`; here only transpile, as tap does.
-    if TAP_TIMEOUT=1200 TS_NODE_TRANSPILE_ONLY=1 node --import="file://$ts_loader" --enable-source-maps "$file" | tee "$out"; then :; else
-      bad_files+=("$file")
-    fi
-    passed=$((passed + $(grep -c '^ok ' "$out" || true)))
-    failed=$((failed + $(grep -c '^not ok ' "$out" || true)))
-  done
-  if ((${#bad_files[@]} > 0 && failed == 0)); then failed=${#bad_files[@]}; fi
-  echo
-  echo "e2e: $passed passed, $failed failed"
-  ((${#bad_files[@]} == 0)) || {
-    log "failed: ${bad_files[*]}"
-    return 1
-  }
-}
+RUN_TESTS_LABEL=e2e RUN_TESTS_OUT="$state" RUN_TESTS_TIMEOUT=1200 RUN_TESTS_LOADER="$ts_loader"
 
 if [[ $# -eq 0 ]]; then
   shopt -s nullglob
@@ -351,7 +343,7 @@ if [[ $# -eq 0 ]]; then
 fi
 log "cluster up after ${SECONDS}s; running: $*"
 set +e
-"$@"
+run_command "$@"
 rc=$?
 set -e
 exit "$rc"

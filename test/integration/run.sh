@@ -8,6 +8,9 @@
 #   bash test/integration/run.sh bash            # a shell with a live cluster
 #   bash test/integration/run.sh run_tests test/integration/crd.itest.ts   # one file
 #
+# SIGTERM or SIGINT stops the command (its whole process group, SIGKILL after
+# 10 s) and then the cluster, as at any other end (test/lib/run-tests.sh).
+#
 # Env:
 #   KUBE_VERSION        Kubernetes release (see kube-binaries.sh)
 #   KEEP_CLUSTER_LOGS   folder to copy the servers' logs into at the end
@@ -23,6 +26,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 
 log() { echo "[integration] $*" >&2; }
+# run_tests, run_command, stop_command
+# shellcheck source=../lib/run-tests.sh
+source "$repo/test/lib/run-tests.sh"
 
 # --- binaries ---------------------------------------------------------------
 bin_dir="$(bash "$here/kube-binaries.sh" | tail -n 1)"
@@ -52,6 +58,7 @@ status=0
 stop_all() {
   status=$?
   local i j pid
+  stop_command
   # Newest first (controller-manager, apiserver, etcd). Each runs in its own process
   # group (setsid): signal the whole group, give it a few seconds to shut
   # down, then kill what is left. The data is throwaway: nothing to save.
@@ -79,8 +86,10 @@ stop_all() {
   exit "$status"
 }
 trap stop_all EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# The command runs in a process group of its own (run_command): stop it
+# first, then stop_all tears the cluster down.
+trap 'stop_command; exit 130' INT
+trap 'stop_command; exit 143' TERM
 
 free_port() {
   node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
@@ -215,36 +224,8 @@ export PATH="$bin_dir:$PATH"
 # --- the command ----------------------------------------------------------------
 cd "$repo"
 
-# Each test file runs as a plain node process with tap's TypeScript loader,
-# not through the tap runner: the runner keeps its state and coverage in the
-# project's .tap/ folder, which `npm test` in the same tree must have alone.
-run_tests() {
-  local ts_loader="$repo/node_modules/@tapjs/typescript/dist/esm/import.mjs"
-  [[ -f $ts_loader ]] || {
-    log "run npm ci first: $ts_loader is missing"
-    return 1
-  }
-  local file out passed=0 failed=0 bad_files=()
-  for file in "$@"; do
-    log "$file"
-    out="$tmp/$(basename "$file").tap"
-    # Types are checked by `npm run typecheck`; here only transpile, as tap does.
-    # A test drives a cluster and child processes: allow it more than 30 s.
-    if TAP_TIMEOUT=600 TS_NODE_TRANSPILE_ONLY=1 node --import="file://$ts_loader" --enable-source-maps "$file" | tee "$out"; then :; else
-      bad_files+=("$file")
-    fi
-    # Top-level subtests are the unindented ok / not ok lines.
-    passed=$((passed + $(grep -c '^ok ' "$out" || true)))
-    failed=$((failed + $(grep -c '^not ok ' "$out" || true)))
-  done
-  if ((${#bad_files[@]} > 0 && failed == 0)); then failed=${#bad_files[@]}; fi
-  echo
-  echo "integration: $passed passed, $failed failed"
-  ((${#bad_files[@]} == 0)) || {
-    log "failed: ${bad_files[*]}"
-    return 1
-  }
-}
+RUN_TESTS_LABEL=integration RUN_TESTS_OUT="$tmp" RUN_TESTS_TIMEOUT=600
+RUN_TESTS_LOADER="$repo/node_modules/@tapjs/typescript/dist/esm/import.mjs"
 
 if [[ $# -eq 0 ]]; then
   shopt -s nullglob
@@ -257,7 +238,7 @@ if [[ $# -eq 0 ]]; then
 fi
 log "running: $*"
 set +e
-"$@"
+run_command "$@"
 rc=$?
 set -e
 exit "$rc"
