@@ -46,7 +46,8 @@
 #   METACONTROLLER_ARGS          extra flags for it, e.g. "--client-go-qps=50"
 #   E2E_APISERVER_ARGS           extra flags for kube-apiserver, e.g.
 #                                "--max-requests-inflight=800" (after run.sh's
-#                                own, so a flag given twice takes this value)
+#                                own: a single-valued flag given again takes
+#                                this value)
 #   KEEP_CLUSTER_LOGS            folder to copy every log into at the end
 #                                (always done on failure, into
 #                                test/integration/.cache/e2e-logs)
