@@ -35,6 +35,7 @@ import { spawn } from 'node:child_process';
 import console from 'node:console';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -55,6 +56,7 @@ const CTL = /** @type {string} */ (env.E2E_CTL);
 const KUBECTL = env.KUBECTL ?? 'kubectl';
 const SERVICE = new URL(/** @type {string} */ (env.E2E_SERVICE_URL));
 const COUNT = Number(process.argv[2] ?? 100);
+const loadAtStart = Number(loadavg()[0].toFixed(1));
 const IDLE_MS = Number(env.BENCH_E2E_IDLE_SECONDS ?? 30) * 1000;
 const NS = `bench-e2e-${Date.now().toString(36)}`;
 const COMPONENTS = [
@@ -537,6 +539,13 @@ const figures = {
   syncsByServiceMetrics: syncs1 - syncs0,
   syncs: syncReq,
   averageSyncRequestBytes: Math.round(syncBytes / (syncReq || 1)),
+  // Metacontroller caches a customize answer per (parent uid, generation):
+  // a status write or a command annotation asks for no new one.
+  customizeCalls: {
+    total: hookStats['/customize']?.requests ?? 0,
+    rollout: (proxy1['/customize']?.requests ?? 0) - (proxy0['/customize']?.requests ?? 0),
+  },
+  loadAverage: { start: loadAtStart, end: Number(loadavg()[0].toFixed(1)) },
   apiWrites: {
     idle: {
       metacontroller: tally(idle, 'metacontroller'),
@@ -575,6 +584,9 @@ console.log(
 console.log(`  canary-hooks' share of this CPU: ${(figures.serviceShareOfCpu * 100).toFixed(1)}%`);
 console.log(
   `  syncs: ${syncReq} (${figures.syncsPerSecond}/s; the service counted ${figures.syncsByServiceMetrics}), ${figures.averageSyncRequestBytes} bytes each on average`,
+);
+console.log(
+  `  customize calls: ${figures.customizeCalls.total} in all, ${figures.customizeCalls.rollout} in the rollout; load average ${figures.loadAverage.start} at the start, ${figures.loadAverage.end} at the end`,
 );
 console.log(
   `  API writes while idle: metacontroller ${figures.apiWrites.idle.metacontroller.total}, canary-hooks ${figures.apiWrites.idle.canaryHooks.total}`,
