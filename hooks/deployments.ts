@@ -18,25 +18,26 @@ export function isObservedGenerationCurrent(deployment: Deployment): boolean {
   return (deployment.status?.observedGeneration ?? 0) >= generation;
 }
 
+/**
+ * What a step waits for, in words that stay the same from the step's
+ * decision until its replicas are available: each change of a status
+ * message is a status write, and counting replicas in it (1 of 4, 2 of 4,
+ * ...) or naming the phase (scaled, observed, available) cost a write per
+ * replica started (issue 11). The Deployment's own status has the counts.
+ */
+export function waitingText(name: string, asked: number): string {
+  return `${name} to have ${asked} ${asked === 1 ? 'replica' : 'replicas'} available`;
+}
+
 export function availability(deployment: Deployment, asked: number): Availability {
   const available = deployment.status?.availableReplicas ?? 0;
-  const name = deployment.metadata.name;
   if (asked === 0) return { ready: true, available, asked };
-  if ((deployment.spec.replicas ?? 1) !== asked) {
-    return { ready: false, available, asked, waitingFor: `${name} to be scaled to ${asked} replicas` };
-  }
-  if (!isObservedGenerationCurrent(deployment)) {
-    return { ready: false, available, asked, waitingFor: `the Deployment controller to observe ${name}` };
-  }
-  if (available < asked) {
-    return {
-      ready: false,
-      available,
-      asked,
-      waitingFor: `${name}: ${available} of ${asked} replicas available`,
-    };
-  }
-  return { ready: true, available, asked };
+  const ready =
+    (deployment.spec.replicas ?? 1) === asked &&
+    isObservedGenerationCurrent(deployment) &&
+    available >= asked;
+  if (ready) return { ready: true, available, asked };
+  return { ready: false, available, asked, waitingFor: waitingText(deployment.metadata.name, asked) };
 }
 
 function canonicalJson(value: unknown): string {

@@ -88,7 +88,7 @@ t.test('availability and the pod template revision', async (t) => {
   const d = deployment({ name: 'my-app-v2', replicas: 4, available: 4 });
   t.match(availability(d, 0), { ready: true });
   t.match(availability(d, 4), { ready: true, available: 4 });
-  t.match(availability(d, 6), { ready: false, waitingFor: 'my-app-v2 to be scaled to 6 replicas' });
+  t.match(availability(d, 6), { ready: false, waitingFor: 'my-app-v2 to have 6 replicas available' });
   const fresh = deployment({ name: 'my-app-v2', replicas: 4, available: 4 });
   delete fresh.metadata.generation;
   delete fresh.status;

@@ -58,7 +58,7 @@ t.test('apply takes step 1 at once, whatever its kind', async (t) => {
       first: { setWeight: 20 },
       row: [8, 2, 1, 'running', 20, null],
       resync: 10,
-      message: /^Canary is Running: waiting for my-app-v2 to be scaled to 2 replicas$/,
+      message: /^Canary is Running: waiting for my-app-v2 to have 2 replicas available$/,
       transitions: ['Started/ApplyCommand'],
     },
     {
@@ -164,7 +164,7 @@ t.test('promote in each position', async (t) => {
       const promoted = d.sync(at(20), { command: 'promote', available: 1 });
       t.same(kinds(promoted), ['PauseEnded/PromoteCommand']);
       t.same(d.row, [8, 2, 2, 'running', 20, null]);
-      t.match(promoted.response.status.message, /waiting for my-app-v2: 1 of 2 replicas available/);
+      t.match(promoted.response.status.message, /waiting for my-app-v2 to have 2 replicas available/);
       t.match(
         promoted.response.status.conditions.find((c) => c.type === 'Paused'),
         { reason: 'PauseEnded' },

@@ -354,7 +354,7 @@ const scheduleCases: Case[] = [
       step: 1,
       old: 8,
       new: 2,
-      message: 'Canary is Running: waiting for my-app-v2: 1 of 2 replicas available',
+      message: 'Canary is Running: waiting for my-app-v2 to have 2 replicas available',
       transitions: [],
       resync: AVAILABILITY_RETRY_SECONDS,
     },
@@ -372,7 +372,7 @@ const scheduleCases: Case[] = [
       step: 1,
       old: 8,
       new: 2,
-      message: /waiting for the Deployment controller to observe my-app-v2/,
+      message: 'Canary is Running: waiting for my-app-v2 to have 2 replicas available',
     },
   },
   {

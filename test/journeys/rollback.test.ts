@@ -107,7 +107,7 @@ t.test('new pods that never become available roll back after progressDeadlineSec
   await sim.sync();
   await sim.runUntil('2026-11-23T10:02:30Z');
 
-  const waiting = 'Canary is Running: waiting for my-app-v2: 0 of 2 replicas available';
+  const waiting = 'Canary is Running: waiting for my-app-v2 to have 2 replicas available';
   const rolledBack = '[2026-11-23T10:02:00Z] Canary is rollbacked';
   t.same(sim.rows, [
     ['2026-11-23T10:00:00Z', 8, 2, 1, 'running', RUNNING],

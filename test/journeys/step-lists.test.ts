@@ -10,7 +10,8 @@ import { SEED_STEPS } from '../helpers/step-lists.js';
 const LIST = { stepReplicas: undefined, cronSchedule: undefined };
 
 const PAUSED_MANUAL = (step: number) => `Canary is Paused at step ${step} until the promote command`;
-const WAITING = (n: number) => `Canary is Running: waiting for my-app-v2 to be scaled to ${n} replicas`;
+const WAITING = (n: number) =>
+  `Canary is Running: waiting for my-app-v2 to have ${n} ${n === 1 ? 'replica' : 'replicas'} available`;
 const transitionsOf = (sim: Simulation) => sim.transitions.map((x) => `${x.kind}/${x.reason} @${x.to.step}`);
 
 t.test("the seed's list: 20 / pause / 40 / 20s / 60 / 20s / 80 / 20s, from apply to complete", async (t) => {
