@@ -186,7 +186,6 @@ for (const name of ['gateway-api', 'istio']) {
     const { listed, files } = folder(name);
     t.same([...listed].sort(), [...files].sort());
     t.equal(new Set(listed).size, listed.length);
-    t.ok(listed.indexOf('canary.yaml') === listed.length - 1, 'the Canary last, once what it names exists');
   });
 
   t.test(`examples/${name}: the files warn against re-applying replicas and weights`, async (t) => {
