@@ -12,7 +12,7 @@ import { readRoute, shownWeight } from '../../hooks/routers/rules.js';
 import { routerFor } from '../../hooks/routers/index.js';
 import { parseSpec } from '../../hooks/spec.js';
 import { routeWriteFailed } from '../../hooks/traffic-status.js';
-import type { ObservedStatus, Pod } from '../../hooks/wire.js';
+import type { ObservedStatus, Pod, SyncRequest } from '../../hooks/wire.js';
 import { canary, deployment, syncRequest } from '../fixtures/cluster.js';
 import { validateCanaryStatus } from '../helpers/crd.js';
 import { applyJsonPatch } from '../harness/json-patch.js';
@@ -54,8 +54,8 @@ export class RouteDriver {
     });
   }
 
-  sync(now: string, options: RouteSyncOptions = {}): SyncDecision {
-    if (options.command !== undefined) this.command = options.command;
+  /** The sync request Metacontroller would send now. */
+  request(options: Pick<RouteSyncOptions, 'available' | 'pods'> = {}): SyncRequest {
     const annotations = this.record === undefined ? undefined : { [DECISION_ANNOTATION]: this.record };
     const old = deployment({ name: 'my-app-v1', replicas: this.oldReplicas });
     const fresh = deployment({ name: 'my-app-v2', replicas: this.newReplicas, available: options.available });
@@ -63,8 +63,15 @@ export class RouteDriver {
       if (annotations) d.metadata.annotations = { ...d.metadata.annotations, ...annotations };
     }
     const request = syncRequest(this.parent(), [old, fresh], options.pods ?? []);
-    if (this.route)
+    if (this.route) {
       request.related = { ...request.related, [this.routeKey]: { [this.route.metadata.name]: this.route } };
+    }
+    return request;
+  }
+
+  sync(now: string, options: RouteSyncOptions = {}): SyncDecision {
+    if (options.command !== undefined) this.command = options.command;
+    const request = this.request(options);
     let decision = decideSync(request, new Date(now));
     const write = decision.routeWrite;
     if (write && this.route) {
