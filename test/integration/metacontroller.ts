@@ -40,6 +40,8 @@ import * as k8s from '@kubernetes/client-node';
 import { buildApp } from '../../server/app.js';
 import { createEventRecorder, kubeEventSink, type EventRecorder } from '../../server/events.js';
 import { createKubeApi } from '../../server/kube.js';
+import { createRouteWriter } from '../../server/traffic.js';
+import { createMetrics } from '../../server/metrics.js';
 import type { FastifyInstance } from 'fastify';
 import { CANARY_GROUP, CANARY_PLURAL, CANARY_VERSION, kubeConfig } from './helpers.js';
 import { RelatedObjects, selectorString, type LabelSelector, type RelatedRule } from './related.js';
@@ -73,6 +75,8 @@ export interface HookAnswer {
     currentStep: number;
     state: string;
     message: string;
+    weight?: number;
+    pause?: { kind: string; since: string; until: string | null } | null;
   };
   children: {
     metadata: { name: string; annotations?: Record<string, string> };
@@ -106,8 +110,8 @@ export class HookServer {
   }
 
   /**
-   * `kubeconfig` is what the service's Kubernetes client uses (finalize and
-   * Events); the clock starts at `start` and moves only when a test says so.
+   * `kubeconfig` is what the service's Kubernetes client uses (finalize,
+   * route patches and Events); the clock starts at `start` and moves only when a test says so.
    */
   static async start(kubeconfig: k8s.KubeConfig, start: Date): Promise<HookServer> {
     const clock = { now: start };
@@ -116,8 +120,15 @@ export class HookServer {
       clock: () => clock.now,
       instance: 'canary-hooks-itest',
     });
+    // The per-Canary gauges as main.ts wires them.
+    const metrics = createMetrics();
     const app = buildApp({
       kube: createKubeApi(kubeconfig),
+      metrics,
+      onSynced: metrics.observeSync,
+      onFinalized: metrics.observeFinalize,
+      // Route patches with the same credentials as the rest, as main.ts does.
+      routes: createRouteWriter(kubeconfig),
       clock: () => clock.now,
       onTransitions: events.listener,
     });
