@@ -26,7 +26,7 @@ import { stepCount } from './rollout.js';
 import { numbered } from './sequence.js';
 import { rfc3339, type PriorStatus } from './status.js';
 import { isUnsettled, routedSplit, routeWriteFor, type RoutedPlacement } from './traffic.js';
-import { trafficConditions } from './traffic-status.js';
+import { completingMessage, trafficConditions } from './traffic-status.js';
 import { commandCondition, completeCondition, rolledBackCondition } from './verdicts.js';
 import type { CanaryStatus, Deployment, RouteWrite, SyncResponse } from './wire.js';
 
@@ -186,7 +186,9 @@ export function renderDecision(
   // While paused the next step is due when the pause ends (unknown for one that waits for promote).
   const next = running && isPaused(p) ? p.pause.until : due ? rfc3339(due) : null;
   const message =
-    reading.kind === 'unknown' ? unknownCommandMessage(reading.value) : stateMessage(p, o, waiting);
+    reading.kind === 'unknown'
+      ? unknownCommandMessage(reading.value)
+      : (completingMessage(p, o, target, split) ?? stateMessage(p, o, waiting));
   const decided: Omit<CanaryStatus, 'sequence'> = {
     oldReplicas: split.oldReplicas,
     newReplicas: split.newReplicas,

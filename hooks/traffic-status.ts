@@ -40,6 +40,36 @@ export function trafficConditions(
   ];
 }
 
+/**
+ * A routed Canary is complete the moment its last step is, but the route and
+ * the old Deployment follow over a few syncs (weight 100 once every new
+ * replica is available, the old scaled down once the route shows it): the
+ * message says which of the two it still waits for.
+ */
+export function completingMessage(
+  p: Progress,
+  o: Observed,
+  target: { oldReplicas: number; weight?: number },
+  split: { oldReplicas: number; weight?: number },
+): string | undefined {
+  const view = o.traffic;
+  if (view === undefined || p.state !== 'complete') return undefined;
+  const { router, routing } = view;
+  const route = `${router.kind} ${router.routeName(routing)}`;
+  if (split.weight !== target.weight) {
+    const total = o.rollout.totalReplicas;
+    const available = o.newDeployment.status?.availableReplicas ?? 0;
+    return (
+      `Canary is complete: 100% goes to ${router.describe(routing, 'new').name} on ${route} once ` +
+      `${total} replicas of ${o.spec.newDeployment} are available (${available} now)`
+    );
+  }
+  if (split.oldReplicas !== target.oldReplicas) {
+    return `Canary is complete: ${o.spec.oldDeployment} scales down once ${route} shows 100%`;
+  }
+  return undefined;
+}
+
 /** The weight written this sync, announced once per weight and decision. */
 export function trafficTransitions(o: Observed, p: Progress, write: RouteWrite | undefined): Transition[] {
   if (o.traffic === undefined || write === undefined) return [];

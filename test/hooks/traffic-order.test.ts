@@ -25,7 +25,6 @@ function driver(c: RouterCase, surge: boolean, steps: unknown[] = LIST, t?: Test
   );
 }
 
-
 const reason = (d: RouteDriver) =>
   d.last?.response.status.conditions.find((c) => c.type === 'TrafficRouted')?.reason;
 
@@ -146,13 +145,22 @@ for (const c of ROUTER_CASES) {
 
         d.sync(at(10), { command: 'completion', available: 1 });
         t.same(d.row, [10, 10, 4, 'complete', 10, 10], 'all ten new asked, the old kept, the weight held');
+        t.match(
+          d.last?.response.status.message,
+          /^Canary is complete: 100% goes to (backend backend-v2|destination helloworld subset v2) on (HTTPRoute backend-canary|VirtualService helloworld) once 10 replicas of my-app-v2 are available \(1 now\)$/,
+        );
         t.notOk(d.last?.routeWrite);
         d.sync(at(15), { available: 9 });
         t.same(d.row, [10, 10, 4, 'complete', 10, 10], 'nine of ten: still held');
         d.sync(at(20));
         t.same(d.row, [10, 10, 4, 'complete', 100, 100], 'all ten: 100% written, the old still at full size');
+        t.match(
+          d.last?.response.status.message,
+          /^Canary is complete: my-app-v1 scales down once .* shows 100%$/,
+        );
         d.sync(at(25));
         t.same(d.row, [0, 10, 4, 'complete', 100, 100], 'the route shows 100: the old Deployment goes to 0');
+        t.equal(d.last?.response.status.message, 'Canary is complete');
         d.sync(at(30));
         t.notOk(d.last?.routeWrite, 'a complete Canary writes nothing more');
       },
