@@ -7,13 +7,15 @@
  * server that plays the Kubernetes API.
  */
 import t, { type Test } from 'tap';
-import { ApiException } from '@kubernetes/client-node';
+import { ApiException, type CoreV1Event } from '@kubernetes/client-node';
 import type { Transition } from '../../hooks/sync.js';
 import type { RouteWrite } from '../../hooks/wire.js';
 import { buildApp } from '../../server/app.js';
 import type { KubeApi } from '../../server/kube.js';
 import { createMetrics } from '../../server/metrics.js';
 import { createRouteWriter, type RouteWriter } from '../../server/traffic.js';
+import { createEventRecorder } from '../../server/events.js';
+import type { TransitionListener } from '../../server/app.js';
 import { RouteDriver } from '../hooks/route-driver.js';
 import { GATEWAY, ISTIO } from '../hooks/routed-cases.js';
 import { kubeConfigFor, kubeStatus, listen, post, sendJson, startKubeStandIn } from './support.js';
@@ -48,6 +50,13 @@ async function start(t: Test, writer: RouteWriter) {
   t.teardown(() => app.close());
   const scrape = async () => (await fetch(`${base}/metrics`)).text();
   return { base, scrape, announced };
+}
+
+async function startWith(t: Test, writer: RouteWriter, onTransitions: TransitionListener) {
+  const app = buildApp({ kube, routes: writer, clock: () => new Date(NOW), onTransitions });
+  const base = await listen(app);
+  t.teardown(() => app.close());
+  return { base };
 }
 
 const lines = (text: string, name: string) => text.split('\n').filter((l) => l.startsWith(`${name}{`));
@@ -213,4 +222,54 @@ t.test('the real writer sends a JSON patch to the custom object, as the API serv
   const istio = aboutToWrite(ISTIO).sync('2026-11-23T09:00:05Z').routeWrite as RouteWrite;
   await t.rejects(writer.patch(istio), { code: 422 }, 'a refused patch rejects');
   t.equal(api.requests[1]?.url, '/apis/networking.istio.io/v1/namespaces/default/virtualservices/helloworld');
+});
+
+t.test('Events of a weight are named after the decision and the weight, apart from its step', async (t) => {
+  const created: CoreV1Event[] = [];
+  const recorder = createEventRecorder({ sink: { create: async (e) => void created.push(e) } });
+  const { base } = await startWith(t, { patch: async () => undefined }, recorder.listener);
+  const d = aboutToWrite();
+  const first = await post(base, '/sync', d.request());
+  await recorder.idle();
+  const sequence = (first.body.status as { sequence: number }).sequence;
+  t.match(created, [
+    { reason: 'WeightSet', type: 'Normal', metadata: { name: `my-app.6f1c9a3e.${sequence}.w10` } },
+  ]);
+  t.match(
+    created[0]?.message,
+    /^Set HTTPRoute backend-canary: 10% to backend backend-v2, 90% to backend backend-v1 \(rule 0\)$/,
+  );
+
+  const refusing = createEventRecorder({ sink: { create: async (e) => void created.push(e) } });
+  const denied = await startWith(
+    t,
+    { patch: async () => Promise.reject(new Error('denied')) },
+    refusing.listener,
+  );
+  await post(denied.base, '/sync', d.request());
+  await post(denied.base, '/sync', d.request());
+  await refusing.idle();
+  const failures = created.filter((e) => e.reason === 'PatchFailed');
+  t.equal(failures.length, 2, 'one per retry sent');
+  t.equal(failures[0]?.type, 'Warning');
+  t.equal(
+    new Set(failures.map((e) => e.metadata.name)).size,
+    1,
+    'one name: the API server keeps it one Event',
+  );
+});
+
+t.test('customize over HTTP asks for the route by name, in the namespace, without a selector', async (t) => {
+  const { base } = await start(t, { patch: async () => undefined });
+  const { status, body } = await post(base, '/customize', {
+    controller: {},
+    parent: aboutToWrite().request().parent,
+  });
+  t.equal(status, 200);
+  t.same((body.relatedResources as unknown[])[1], {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    resource: 'httproutes',
+    namespace: 'default',
+    names: ['backend-canary'],
+  });
 });
