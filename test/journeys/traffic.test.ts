@@ -12,7 +12,7 @@ import t from 'tap';
 import { routerFor } from '../../hooks/routers/index.js';
 import { readRoute, shownWeight } from '../../hooks/routers/rules.js';
 import { parseSpec } from '../../hooks/spec.js';
-import { HEADER_RULE, httpRoute } from '../fixtures/routes.js';
+import { HEADER_RULE, httpRoute, virtualService } from '../fixtures/routes.js';
 import type { RouteObject } from '../harness/routes.js';
 import { Simulation } from '../harness/simulation.js';
 
@@ -246,5 +246,66 @@ t.test('an edit of the route while the rollout runs survives every later write',
       '"weight":0',
     );
   t.equal(strip(route(sim)), strip(edited), 'byte for byte, but for the two weights and the resourceVersion');
+  t.same(sim.violations, []);
+});
+
+t.test('istio: only the named http route moves, through a rollout and a rollback command', async (t) => {
+  const secondary = {
+    name: 'secondary',
+    match: [{ headers: { 'end-user': { exact: 'jason' } } }],
+    route: [
+      { destination: { host: 'helloworld', subset: 'v1' }, weight: 100 },
+      { destination: { host: 'helloworld', subset: 'v2' }, weight: 0 },
+    ],
+  };
+  const sim = await start({
+    spec: {
+      ...SPEC,
+      trafficRouting: {
+        istio: {
+          virtualService: 'helloworld',
+          routes: ['primary'],
+          oldDestination: { host: 'helloworld', subset: 'v1' },
+          newDestination: { host: 'helloworld', subset: 'v2' },
+        },
+      },
+    },
+    routes: [virtualService({ old: 100, new: 0 }, [secondary]) as RouteObject],
+  });
+  t.teardown(() => sim.close());
+  const vs = () =>
+    sim.routes.get('networking.istio.io/v1', 'virtualservices', 'default', 'helloworld') as RouteObject;
+  const weights = () =>
+    (vs().spec as { http: { route: { weight?: number }[] }[] }).http.map((h) => h.route.map((r) => r.weight));
+  sim.annotate('apply');
+  await sim.sync();
+  await sim.runUntil('2026-11-23T10:01:00Z');
+  sim.annotate('promote');
+  await sim.sync();
+  await sim.runUntil('2026-11-23T10:02:00Z');
+  t.same(weights(), [
+    [50, 50],
+    [100, 0],
+  ]);
+  t.same([sim.cluster.replicas('my-app-v1'), sim.cluster.replicas('my-app-v2')], [4, 2]);
+  sim.annotate('rollback');
+  await sim.sync();
+  t.same(
+    weights(),
+    [
+      [100, 0],
+      [100, 0],
+    ],
+    '0% at once',
+  );
+  t.same(
+    [sim.cluster.replicas('my-app-v1'), sim.cluster.replicas('my-app-v2')],
+    [4, 2],
+    'the new pods kept for now',
+  );
+  await sim.runUntil('2026-11-23T10:03:00Z');
+  t.same([sim.cluster.replicas('my-app-v1'), sim.cluster.replicas('my-app-v2')], [4, 0], 'then scaled down');
+  t.equal((vs().spec as { http: unknown[] }).http[1] !== undefined, true);
+  t.same((vs().spec as { http: unknown[] }).http[1], secondary, 'the secondary route as it was');
   t.same(sim.violations, []);
 });
