@@ -309,3 +309,25 @@ t.test('istio: only the named http route moves, through a rollout and a rollback
   t.same((vs().spec as { http: unknown[] }).http[1], secondary, 'the secondary route as it was');
   t.same(sim.violations, []);
 });
+
+t.test(
+  'deleting the Canary mid-rollout leaves the route with the weights it has, as the Deployments',
+  async (t) => {
+    const sim = await start();
+    t.teardown(() => sim.close());
+    sim.annotate('apply');
+    await sim.sync();
+    await sim.runUntil('2026-11-23T10:01:00Z');
+    const before = route(sim);
+    t.equal(shown(sim), 10);
+    const writes = sim.routes.writes.length;
+    sim.deleteCanary();
+    await sim.sync();
+    await sim.runWhile(() => sim.cluster.canary !== undefined, 10);
+    t.equal(sim.cluster.canary, undefined, 'finalized and gone');
+    t.equal(sim.routes.writes.length, writes, 'no write while finalizing');
+    t.same(route(sim), before, 'the route as it was, 10% on backend-v2');
+    t.same([sim.cluster.replicas('my-app-v1'), sim.cluster.replicas('my-app-v2')], [4, 1]);
+    t.same(sim.violations, []);
+  },
+);
