@@ -1,6 +1,6 @@
 /**
  * The HTTP body around the pure hooks: validate, decide, act on the few side
- * effects (finalize's API call, logs, metrics, events), serialise. Built
+ * effects (finalize's API call, a route's weights, logs, metrics, events), serialise. Built
  * without listening so tests run it on an ephemeral port.
  */
 import { STATUS_CODES } from 'node:http';

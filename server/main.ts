@@ -9,7 +9,7 @@ import { createKubeApi, loadKubeConfig, type KubeApi } from './kube.js';
 import { createMetrics } from './metrics.js';
 import { createRouteWriter, unavailableRouteWriter, type RouteWriter } from './traffic.js';
 
-/** Sync and customize never call the API, so a missing kubeconfig must not stop them being served. */
+/** Sync (without traffic routing) and customize never call the API, so a missing kubeconfig must not stop them being served. */
 function kubeApiOrExplanation(): { kube: KubeApi; problem?: string } {
   try {
     return { kube: createKubeApi(loadKubeConfig()) };
