@@ -10,6 +10,7 @@ import {
 import { COMMAND_ANNOTATION, GROUP, type Canary } from '../hooks/wire.js';
 import { CliError, EXIT, fromApiError } from './errors.js';
 import type { Target } from './kube.js';
+import { createRouteReader, type RouteReader } from './dashboard/route.js';
 
 export const VERSION = 'v1alpha1';
 export const PLURAL = 'canaries';
@@ -23,6 +24,8 @@ export interface CanaryApi {
   /** A merge patch of the command annotation; `null` removes it. */
   setCommand(namespace: string, name: string, value: string | null): Promise<Canary>;
   getDeployment(namespace: string, name: string): Promise<V1Deployment>;
+  /** The route of spec.trafficRouting with its weights, or why it cannot be read; undefined without routing. */
+  readRoute: RouteReader;
   /** Watches one object by name; `done` gets the CliError that ended it, or null when the server closed it. */
   watchOne(
     kind: 'canary' | 'deployment',
@@ -47,6 +50,7 @@ export function createCanaryApi(target: Target): CanaryApi {
   };
   return {
     target,
+    readRoute: createRouteReader(target),
     async listCanaries(namespace) {
       const what = `the Canary resource (${PLURAL}.${GROUP}; is the CRD installed?)`;
       const list = (await (

@@ -8,6 +8,7 @@ import { isKnownTimeZone } from '../hooks/schedule.js';
 import { COMMAND_ANNOTATION, type Canary, type RawCanarySpec } from '../hooks/wire.js';
 import { maybe, type CanaryApi, type WatchEvent } from './api.js';
 import { CliError, EXIT } from './errors.js';
+import type { RouteView } from './dashboard/route.js';
 import { formatList, formatPlan, formatStatus, type DeploymentView } from './format.js';
 import { parseTimeIn } from './time.js';
 
@@ -69,12 +70,12 @@ async function readDeployments(api: CanaryApi, canary: Canary) {
 export async function statusCommand(api: CanaryApi, io: Io, name: string, watch: boolean): Promise<number> {
   const namespace = api.target.namespace;
   const canary = await api.getCanary(namespace, name);
-  const deployments = await readDeployments(api, canary);
+  const [deployments, route] = await Promise.all([readDeployments(api, canary), api.readRoute(canary)]);
   if (!watch) {
-    io.out(formatStatus({ canary, ...deployments, now: io.now() }));
+    io.out(formatStatus({ canary, ...deployments, route, now: io.now() }));
     return EXIT.ok;
   }
-  return watchStatus(api, io, namespace, canary, deployments);
+  return watchStatus(api, io, namespace, canary, { ...deployments, route });
 }
 
 const CLEAR_SCREEN = '\x1b[H\x1b[2J';
@@ -90,7 +91,7 @@ function watchStatus(
   io: Io,
   namespace: string,
   first: Canary,
-  deployments: { oldDeployment?: DeploymentView; newDeployment?: DeploymentView },
+  deployments: { oldDeployment?: DeploymentView; newDeployment?: DeploymentView; route?: RouteView },
 ): Promise<number> {
   let canary = first;
   const views = { ...deployments };
@@ -186,6 +187,15 @@ function watchStatus(
       const before = deploymentNames(canary);
       canary = e.object as Canary;
       const after = deploymentNames(canary);
+      // The service writes the route's weights with a status change: read the
+      // route again with each new version of the Canary (a read, not a watch:
+      // its CRD may not be installed at all).
+      const version = canary;
+      void api.readRoute(canary).then((route) => {
+        if (version !== canary) return;
+        views.route = route;
+        draw();
+      });
       if (before[0] !== after[0] || before[1] !== after[1]) {
         // The spec now names other Deployments: read and watch those instead.
         cancel('oldDeployment');

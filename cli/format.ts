@@ -7,6 +7,8 @@ import { COMMAND_ANNOTATION, type Canary, type Condition, type ObservedStatus } 
 import type { RolloutPlan } from '../hooks/plan.js';
 import type { CanarySpec } from '../hooks/spec.js';
 import { formatListPlan } from './plan-list.js';
+import type { RouteView } from './dashboard/route.js';
+import { routeLines } from './route-format.js';
 import { formatDuration, formatUtc, formatZoned, relativeTo } from './time.js';
 
 /** Left-aligned columns separated by three spaces, as kubectl prints them. */
@@ -57,7 +59,7 @@ export interface ListOptions {
 
 export function formatList(canaries: readonly Canary[], options: ListOptions): string {
   if (canaries.length === 0) return '';
-  const header = ['NAME', 'OLD', 'NEW', 'STEP', 'STATE', 'NEXT STEP'];
+  const header = ['NAME', 'OLD', 'NEW', 'WEIGHT', 'STEP', 'STATE', 'NEXT STEP'];
   if (options.allNamespaces) header.unshift('NAMESPACE');
   const sorted = [...canaries].sort(
     (a, b) =>
@@ -70,6 +72,7 @@ export function formatList(canaries: readonly Canary[], options: ListOptions): s
       c.metadata.name,
       numberOr(s.oldReplicas, '-'),
       numberOr(s.newReplicas, '-'),
+      typeof s.weight === 'number' ? `${s.weight}%` : '-',
       stepText(s),
       typeof s.state === 'string' ? s.state : '-',
       nextStepText(s, options.now),
@@ -125,6 +128,8 @@ export interface StatusView {
   canary: Canary;
   oldDeployment?: DeploymentView;
   newDeployment?: DeploymentView;
+  /** The route of spec.trafficRouting as the plugin read it; undefined without routing. */
+  route?: RouteView;
   now: Date;
 }
 
@@ -145,6 +150,11 @@ export function formatStatus(view: StatusView): string {
   const total = typeof s.totalSteps === 'number' ? s.totalSteps : 0;
   field('Progress', progressBar(typeof s.currentStep === 'number' ? s.currentStep : 0, total));
   if (typeof s.weight === 'number') field('Weight', `${s.weight}% on the new version`);
+  if (view.route) {
+    const [first = '', ...more] = routeLines(view.route, typeof s.weight === 'number' ? s.weight : undefined);
+    field('Route', first);
+    for (const line of more) lines.push(`${''.padEnd(13)}${line}`);
+  }
   if (s.pause) {
     const until = parseTime(s.pause.until);
     field(

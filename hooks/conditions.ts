@@ -9,6 +9,7 @@ export const CONDITION_TYPES = [
   'RolledBack',
   'Complete',
   'Paused',
+  'TrafficRouted',
 ] as const;
 export type ConditionType = (typeof CONDITION_TYPES)[number];
 

@@ -1,4 +1,5 @@
-/** The customize hook: ask Metacontroller for the pods the Canary's selector picks. */
+/** The customize hook: ask Metacontroller for the pods the Canary's selector picks, and its route. */
+import { routeRules } from './routers/related.js';
 import { isEmptySelector } from './selectors.js';
 import type { CustomizeRequest, CustomizeResponse, LabelSelector } from './wire.js';
 
@@ -12,13 +13,19 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * dearly and tell us nothing. The sync hook reports the bad selector.
  */
 export function decideCustomize(request: CustomizeRequest): CustomizeResponse {
+  const routes = routeRules(request.parent);
+  const pods = podRules(request);
+  return { relatedResources: [...pods, ...routes] };
+}
+
+function podRules(request: CustomizeRequest): CustomizeResponse['relatedResources'] {
   const raw = request.parent.spec?.selector;
-  if (!isRecord(raw)) return { relatedResources: [] };
+  if (!isRecord(raw)) return [];
   const selector: LabelSelector = {};
   if (isRecord(raw.matchLabels)) selector.matchLabels = raw.matchLabels as Record<string, string>;
   if (Array.isArray(raw.matchExpressions)) {
     selector.matchExpressions = raw.matchExpressions as LabelSelector['matchExpressions'];
   }
-  if (isEmptySelector(selector)) return { relatedResources: [] };
-  return { relatedResources: [{ apiVersion: 'v1', resource: 'pods', labelSelector: selector }] };
+  if (isEmptySelector(selector)) return [];
+  return [{ apiVersion: 'v1', resource: 'pods', labelSelector: selector }];
 }

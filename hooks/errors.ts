@@ -16,7 +16,7 @@ import { commandCondition, completeCondition, rolledBackCondition } from './verd
 import type { Canary, CanaryStatus, Deployment } from './wire.js';
 
 export interface Problem {
-  kind: 'InvalidSpec' | 'DeploymentMissing';
+  kind: 'InvalidSpec' | 'DeploymentMissing' | 'RouteInvalid';
   reason: string;
   message: string;
 }
@@ -98,6 +98,17 @@ export function errorDecision(
         rolledBackCondition(rolledBack),
         completeCondition(wasComplete ? 'complete' : 'error'),
         ...heldCondition(prior, 'Paused'),
+        // A route that cannot carry the Canary says so; any other error leaves what the route had.
+        ...(problem.kind === 'RouteInvalid'
+          ? [
+              {
+                type: 'TrafficRouted' as const,
+                status: 'False' as const,
+                reason: problem.reason,
+                message: problem.message,
+              },
+            ]
+          : heldCondition(prior, 'TrafficRouted')),
       ],
       nowText,
     ),

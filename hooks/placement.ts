@@ -9,6 +9,8 @@ import { completesOnEntry, newReplicasAt, type Rollout } from './rollout.js';
 export interface Placement {
   oldReplicas: number;
   newReplicas: number;
+  /** With a router (hooks/traffic.ts): the percent the route is to send the new version. */
+  weight?: number;
 }
 
 export interface Placer {

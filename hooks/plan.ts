@@ -11,6 +11,7 @@
  * plan` and the hooks cannot disagree about the schedule.
  */
 import { replicaPlacer } from './placement.js';
+import { routerPlacer } from './traffic.js';
 import { completesOnEntry, rolloutOf, stepCount, type RolloutStep } from './rollout.js';
 import { nextTickAfter } from './schedule.js';
 import type { CanarySpec, PauseSpec, SpecStep } from './spec.js';
@@ -43,6 +44,8 @@ export interface RolloutPlan {
 type PlanSpec = Pick<CanarySpec, 'totalReplicas' | 'stepReplicas' | 'timeZone'> & {
   cronSchedule?: string | undefined;
   steps?: SpecStep[] | undefined;
+  /** With a router the weight is the route's, and the old Deployment keeps every replica (SPEC 9). */
+  trafficRouting?: CanarySpec['trafficRouting'];
 };
 
 function pauseEnd(pause: PauseSpec, since: Date, zone: string): Date | null {
@@ -77,12 +80,14 @@ export function planRollout(spec: PlanSpec, appliedAt: Date): RolloutPlan {
   for (let step = 1; step <= count; step++) {
     const s = rollout.at(step) as RolloutStep;
     const time = step === 1 ? appliedAt : gate(s.kind === 'pause');
-    const split = replicaPlacer.place(rollout, step, false);
+    const placer = spec.trafficRouting === undefined ? replicaPlacer : routerPlacer;
+    const split = placer.place(rollout, step, false);
     const planned: PlannedStep = {
       step,
       time,
-      ...split,
-      weight: Math.round((100 * split.newReplicas) / rollout.totalReplicas),
+      oldReplicas: split.oldReplicas,
+      newReplicas: split.newReplicas,
+      weight: split.weight ?? Math.round((100 * split.newReplicas) / rollout.totalReplicas),
       kind: s.kind,
       afterPromote,
     };

@@ -18,6 +18,7 @@ import {
 import { nextTickAfter } from './schedule.js';
 import type { CanarySpec } from './spec.js';
 import type { PriorStatus } from './status.js';
+import { routerPlacer, type TrafficView } from './traffic.js';
 import type { Transition } from './transitions.js';
 import type { Canary, CanaryState, Deployment, PauseStatus, Pod, RollbackRecord } from './wire.js';
 
@@ -51,6 +52,8 @@ export interface Observed {
   oldDeployment: Deployment;
   newDeployment: Deployment;
   pods: readonly Pod[];
+  /** The route of spec.trafficRouting as observed (hooks/traffic.ts), or undefined without a router. */
+  traffic: TrafficView | undefined;
   now: Date;
   nowText: string;
 }
@@ -82,7 +85,8 @@ export function isPartWay(p: Pick<Progress, 'state' | 'step'>, o: Observed): boo
 }
 
 export function placementOf(p: Pick<Progress, 'state' | 'step'>, o: Observed): Placement {
-  return replicaPlacer.place(o.rollout, p.step, p.state === 'complete');
+  const placer = o.traffic === undefined ? replicaPlacer : routerPlacer;
+  return placer.place(o.rollout, p.step, p.state === 'complete');
 }
 
 export function newReplicasAvailability(p: Pick<Progress, 'state' | 'step'>, o: Observed): Availability {
@@ -120,10 +124,14 @@ export function dueTime(p: Progress, o: Observed): Date | undefined {
   return nextTickAfter(o.spec.cronSchedule, o.spec.timeZone, new Date(anchor));
 }
 
-/** The step at the current position is done: its replicas are available, and its pause (if any) is over. */
+/**
+ * The step at the current position is done: its replicas are available, its
+ * pause (if any) is over, and with a router the route shows its weight.
+ */
 export function isStepDone(p: Progress, o: Observed): boolean {
   if (p.pause !== null) return false;
   if (pauseAt(o.rollout, p.step) !== undefined && !p.pauseEnded) return false;
+  if (o.traffic !== undefined && o.traffic.shown !== placementOf(p, o).weight) return false;
   return newReplicasAvailability(p, o).ready;
 }
 

@@ -25,8 +25,10 @@ import {
 import { stepCount } from './rollout.js';
 import { numbered } from './sequence.js';
 import { rfc3339, type PriorStatus } from './status.js';
+import { isUnsettled, routedSplit, routeWriteFor, type RoutedPlacement } from './traffic.js';
+import { completingMessage, trafficConditions } from './traffic-status.js';
 import { commandCondition, completeCondition, rolledBackCondition } from './verdicts.js';
-import type { CanaryStatus, Deployment, SyncResponse } from './wire.js';
+import type { CanaryStatus, Deployment, RouteWrite, SyncResponse } from './wire.js';
 
 /** How soon to look again while waiting for the new replicas to become available. */
 export const AVAILABILITY_RETRY_SECONDS = 10;
@@ -152,15 +154,12 @@ export function weightOf(split: { newReplicas: number }, totalReplicas: number):
   return Math.round((100 * split.newReplicas) / totalReplicas);
 }
 
-export function renderDecision(
-  p: Progress,
-  o: Observed,
-  prior: PriorStatus,
-  reading: CommandReading,
-  deployments: ReadonlyMap<string, Deployment>,
-): SyncResponse {
-  const target = placementOf(p, o);
-  const split = o.spec.surge
+/** The replicas (and with a router the weight) this sync asks, from the position's target and what is observed. */
+function splitOf(target: ReturnType<typeof placementOf>, o: Observed) {
+  if (o.traffic !== undefined) {
+    return routedSplit(target as RoutedPlacement, o.traffic, o.newDeployment, o.rollout.totalReplicas);
+  }
+  return o.spec.surge
     ? surged(
         target,
         o.rollout.totalReplicas,
@@ -168,6 +167,17 @@ export function renderDecision(
         o.newDeployment.status?.availableReplicas ?? 0,
       )
     : target;
+}
+
+export function renderDecision(
+  p: Progress,
+  o: Observed,
+  prior: PriorStatus,
+  reading: CommandReading,
+  deployments: ReadonlyMap<string, Deployment>,
+): { response: SyncResponse; routeWrite: RouteWrite | undefined } {
+  const target = placementOf(p, o);
+  const split = splitOf(target, o);
   const running = p.state === 'running';
   const due = running && !isPaused(p) ? dueTime(p, o) : undefined;
   const ready = running && !isPaused(p) ? newReplicasAvailability(p, o) : undefined;
@@ -176,13 +186,15 @@ export function renderDecision(
   // While paused the next step is due when the pause ends (unknown for one that waits for promote).
   const next = running && isPaused(p) ? p.pause.until : due ? rfc3339(due) : null;
   const message =
-    reading.kind === 'unknown' ? unknownCommandMessage(reading.value) : stateMessage(p, o, waiting);
+    reading.kind === 'unknown'
+      ? unknownCommandMessage(reading.value)
+      : (completingMessage(p, o, target, split) ?? stateMessage(p, o, waiting));
   const decided: Omit<CanaryStatus, 'sequence'> = {
     oldReplicas: split.oldReplicas,
     newReplicas: split.newReplicas,
     currentStep: p.step,
     totalSteps: stepCount(o.rollout),
-    weight: weightOf(split, o.rollout.totalReplicas),
+    weight: split.weight ?? weightOf(split, o.rollout.totalReplicas),
     pause: p.pause,
     state: p.state,
     message,
@@ -200,6 +212,7 @@ export function renderDecision(
         rolledBackCondition(p),
         completeCondition(p.state),
         pausedCondition(p),
+        ...trafficConditions(o, target, split),
       ],
       o.nowText,
     ),
@@ -209,9 +222,19 @@ export function renderDecision(
     [o.spec.newDeployment, split.newReplicas],
   ]);
   const { status, record } = numbered(decided, prior, o.canary.metadata.uid ?? '');
+  const traffic = o.traffic;
+  const unsettled =
+    traffic !== undefined && isUnsettled(target as RoutedPlacement, split as RoutedPlacement, traffic);
   return {
-    status,
-    children: desiredChildren(deployments, replicas, stampOn(o.canary, deployments, replicas.keys(), record)),
-    resyncAfterSeconds: resyncAfter(p, o, waiting, split.oldReplicas > target.oldReplicas),
+    response: {
+      status,
+      children: desiredChildren(
+        deployments,
+        replicas,
+        stampOn(o.canary, deployments, replicas.keys(), record),
+      ),
+      resyncAfterSeconds: resyncAfter(p, o, waiting, unsettled || split.oldReplicas > target.oldReplicas),
+    },
+    routeWrite: traffic === undefined ? undefined : routeWriteFor(traffic, status.weight),
   };
 }

@@ -6,6 +6,8 @@
  */
 import { DEFAULT_TIME_ZONE, isKnownTimeZone, scheduleError } from './schedule.js';
 import { SELECTOR_OPERATORS, isEmptySelector } from './selectors.js';
+import { parseTrafficRouting } from './routers/index.js';
+import type { TrafficRouting } from './routers/router.js';
 import type { LabelSelector, RawCanarySpec } from './wire.js';
 
 /** A pause of a step list: until `promote`, for a while, or until a cron tick in the Canary's zone. */
@@ -32,6 +34,8 @@ export interface CanarySpec {
   surge: boolean;
   progressDeadlineSeconds: number | undefined;
   selector: LabelSelector;
+  /** SPEC 9: the route that carries the weight, or undefined when replicas alone split the traffic. */
+  trafficRouting: TrafficRouting | undefined;
 }
 
 export interface SpecProblem {
@@ -230,6 +234,12 @@ function steps(raw: RawCanarySpec, total: number, zone: string): SpecStep[] {
   });
 }
 
+function trafficRouting(raw: RawCanarySpec): TrafficRouting | undefined {
+  const parsed = parseTrafficRouting(raw.trafficRouting);
+  if (!parsed.ok) throw new InvalidSpec(parsed.problem);
+  return parsed.routing;
+}
+
 const given = (v: unknown) => v !== undefined && v !== null;
 
 export function parseSpec(raw: RawCanarySpec | undefined | null): SpecResult {
@@ -267,6 +277,7 @@ export function parseSpec(raw: RawCanarySpec | undefined | null): SpecResult {
         surge: surge(spec),
         progressDeadlineSeconds: progressDeadlineSeconds(spec),
         selector: selector(spec),
+        trafficRouting: trafficRouting(spec),
       },
     };
   } catch (err) {

@@ -28,6 +28,8 @@ import { renderDecision } from './render.js';
 import { startingPoint } from './sequence.js';
 import { parseSpec } from './spec.js';
 import { rfc3339 } from './status.js';
+import { observeTraffic } from './traffic.js';
+import { trafficTransitions } from './traffic-status.js';
 import { position, transition, type SyncDecision, type Transition } from './transitions.js';
 import type { Deployment, SyncRequest, SyncResponse } from './wire.js';
 
@@ -46,6 +48,8 @@ export function decideSync(request: SyncRequest, now: Date): SyncDecision {
   const spec = parsed.spec;
   const missing = missingDeployments(spec, canary, deployments);
   if (missing) return errorDecision(missing, prior, canary, deployments, nowText, spec);
+  const traffic = observeTraffic(spec, canary, request.related);
+  if (!traffic.ok) return errorDecision(traffic.problem, prior, canary, deployments, nowText, spec);
 
   const o = observe({
     canary,
@@ -53,6 +57,7 @@ export function decideSync(request: SyncRequest, now: Date): SyncDecision {
     oldDeployment: deployments.get(spec.oldDeployment) as Deployment,
     newDeployment: deployments.get(spec.newDeployment) as Deployment,
     pods: observedPods(request),
+    traffic: traffic.view,
     now,
     nowText,
   });
@@ -84,8 +89,17 @@ export function decideSync(request: SyncRequest, now: Date): SyncDecision {
   }
   stage = scheduledStep(timedPauses(automaticRollback(stage, o), o), o);
 
-  const response = renderDecision(stage.progress, o, prior, reading, deployments);
-  return { response, transitions: numberedTransitions([...transitions, ...stage.transitions], response) };
+  const { response, routeWrite } = renderDecision(stage.progress, o, prior, reading, deployments);
+  const announced = [
+    ...transitions,
+    ...stage.transitions,
+    ...trafficTransitions(o, stage.progress, routeWrite),
+  ];
+  return {
+    response,
+    transitions: numberedTransitions(announced, response),
+    ...(routeWrite ? { routeWrite } : {}),
+  };
 }
 
 function numberedTransitions(transitions: Transition[], response: SyncResponse): Transition[] {

@@ -1,5 +1,5 @@
 /** What a sync tells the world it decided: one Transition per change, for logs, metrics and Events. */
-import type { CanaryState, SyncResponse } from './wire.js';
+import type { CanaryState, RouteWrite, SyncResponse } from './wire.js';
 
 export type TransitionKind =
   | 'Started'
@@ -15,7 +15,10 @@ export type TransitionKind =
   | 'UnknownCommand'
   | 'Paused'
   | 'PauseEnded'
-  | 'Promoted';
+  | 'Promoted'
+  | 'RouteInvalid'
+  | 'WeightSet'
+  | 'RoutePatchFailed';
 
 export type RollbackReason = 'CrashLoopBackOff' | 'ProgressDeadlineExceeded' | 'RollbackCommand';
 
@@ -35,6 +38,11 @@ export interface Transition {
   to: Position;
   /** The number of the decision it belongs to (status.sequence): the same decision announced twice is one Event. */
   sequence?: number;
+  /**
+   * Tells apart Events of one decision that are not in its list of moves: a
+   * weight written syncs after the step that asked it (server/events.ts).
+   */
+  eventKey?: string;
 }
 
 export function position(p: Position): Position {
@@ -56,4 +64,6 @@ export function transition(
 export interface SyncDecision {
   response: SyncResponse;
   transitions: Transition[];
+  /** The write on the route of spec.trafficRouting the server makes before it answers (hooks/routers/router.ts). */
+  routeWrite?: RouteWrite;
 }

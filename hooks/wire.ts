@@ -114,6 +114,7 @@ export const RawCanarySpec = Type.Object(
     surge: Type.Optional(Type.Unknown()),
     progressDeadlineSeconds: Type.Optional(Type.Unknown()),
     selector: Type.Optional(Type.Unknown()),
+    trafficRouting: Type.Optional(Type.Unknown()),
   },
   Open,
 );
@@ -337,11 +338,20 @@ export const FinalizeResponse = Type.Object({
 });
 export type FinalizeResponse = Static<typeof FinalizeResponse>;
 
+/**
+ * One related resource Metacontroller should hand the sync hook: by label
+ * selector (the pods), or by name in a namespace (a traffic router's route,
+ * hooks/routers/). Metacontroller refuses names together with a selector.
+ */
 export const RelatedResourceRule = Type.Object({
   apiVersion: Type.String(),
   resource: Type.String(),
-  labelSelector: LabelSelector,
+  labelSelector: Type.Optional(LabelSelector),
+  /** Without it, names match in every namespace: always the Canary's own. */
+  namespace: Type.Optional(Type.String()),
+  names: Type.Optional(Type.Array(Type.String())),
 });
+export type RelatedResourceRule = Static<typeof RelatedResourceRule>;
 export const CustomizeResponse = Type.Object({
   relatedResources: Type.Array(RelatedResourceRule),
 });
@@ -352,3 +362,34 @@ export const ErrorBody = Type.Object({
   message: Type.String(),
 });
 export type ErrorBody = Static<typeof ErrorBody>;
+
+// ------------------------------------------------------- traffic routing
+
+/** One RFC 6902 operation, as the server sends it with content type application/json-patch+json. */
+export type JsonPatchOperation =
+  { op: 'test'; path: string; value: unknown } | { op: 'replace' | 'add'; path: string; value: unknown };
+
+/** The route a router writes: the API coordinates of one namespaced custom object. */
+export interface RouteRef {
+  group: string;
+  version: string;
+  /** The plural resource name, as in RBAC and the API path (`httproutes`). */
+  resource: string;
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+/**
+ * The write a sync wants on its route, carried out by the server through the
+ * Kubernetes API before it answers Metacontroller (hooks/routers/router.ts).
+ */
+export interface RouteWrite {
+  /** The router's key under spec.trafficRouting: `gatewayAPI` or `istio` (a metric label). */
+  router: string;
+  route: RouteRef;
+  /** `test` operations pinning each backend at its index, then the weights. */
+  patch: JsonPatchOperation[];
+  /** The weight asked of the new version, 0..100. */
+  weight: number;
+}

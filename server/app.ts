@@ -1,6 +1,6 @@
 /**
  * The HTTP body around the pure hooks: validate, decide, act on the few side
- * effects (finalize's API call, logs, metrics, events), serialise. Built
+ * effects (finalize's API call, a route's weights, logs, metrics, events), serialise. Built
  * without listening so tests run it on an ephemeral port.
  */
 import { STATUS_CODES } from 'node:http';
@@ -21,6 +21,7 @@ import { parseHookBody } from './body.js';
 import { DEFAULT_BODY_LIMIT_BYTES, HOOK_PATHS, PROBE_PATHS } from './config.js';
 import { describeApiError, type KubeApi } from './kube.js';
 import { createMetrics, outcomeOf, type Metrics } from './metrics.js';
+import { carryOutRouteWrite, unavailableRouteWriter, type RouteWriter } from './traffic.js';
 
 /** Told about every change a sync decided; must not throw or block (see server/events.ts). */
 export type TransitionListener = (canary: Canary, transitions: readonly Transition[]) => void;
@@ -38,6 +39,8 @@ export interface Lifecycle {
 
 export interface AppDeps {
   kube: KubeApi;
+  /** Writes the weights of spec.trafficRouting on routes (server/traffic.ts); without it every write fails. */
+  routes?: RouteWriter;
   clock?: () => Date;
   metrics?: Metrics;
   logger?: FastifyServerOptions['logger'];
@@ -58,6 +61,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const clock = deps.clock ?? (() => new Date());
   const metrics = deps.metrics ?? createMetrics();
   const lifecycle = deps.lifecycle ?? { draining: false };
+  const routes = deps.routes ?? unavailableRouteWriter('no route writer configured');
 
   const app = Fastify({
     logger: deps.logger ?? false,
@@ -118,7 +122,23 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     HOOK_PATHS.sync,
     { schema: { body: SyncRequest, response: { 200: SyncResponse, ...errors } } },
     async (request) => {
-      const decision = decideSync(request.body, clock());
+      let decision = decideSync(request.body, clock());
+      // The route's weights are written before Metacontroller hears the answer (SPEC section 9).
+      const written = await carryOutRouteWrite(routes, decision, request.body.parent, clock());
+      if (written) {
+        decision = written.decision;
+        metrics.observeRoutePatch(decision.routeWrite?.router ?? '', written.outcome);
+        if (written.reason !== undefined) {
+          request.log.warn(
+            {
+              canary: canaryKey(request.body.parent),
+              route: decision.routeWrite?.route.name,
+              why: written.reason,
+            },
+            'could not set the weight on the route; the next sync retries',
+          );
+        }
+      }
       if (decision.transitions.length > 0) {
         const canary = request.body.parent;
         for (const t of decision.transitions) {

@@ -184,7 +184,7 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
    */
   const suffixFor = (canary: Canary, t: Transition, index: number): string => {
     const uid = canary.metadata.uid?.replace(/[^a-z0-9]/g, '').slice(0, 8);
-    if (uid && t.sequence !== undefined) return `${uid}.${t.sequence}.${index}`;
+    if (uid && t.sequence !== undefined) return `${uid}.${t.sequence}.${t.eventKey ?? index}`;
     sequence = (sequence + 1) % 0x10000;
     return `${clock().getTime().toString(16)}${sequence.toString(16).padStart(4, '0')}`;
   };

@@ -1,7 +1,7 @@
 /**
- * The Kubernetes API calls the service makes, behind a small interface that
- * tests replace. Only finalize needs the API: sync and customize answer from
- * the request alone.
+ * The Kubernetes API calls finalize makes, behind a small interface that
+ * tests replace. Sync calls the API only to write a route's weights
+ * (server/traffic.ts); customize answers from the request alone.
  */
 import {
   ApiException,

@@ -7,8 +7,9 @@ import { readConfig } from './config.js';
 import { createEventRecorder, kubeEventSink, type EventRecorder } from './events.js';
 import { createKubeApi, loadKubeConfig, type KubeApi } from './kube.js';
 import { createMetrics } from './metrics.js';
+import { createRouteWriter, unavailableRouteWriter, type RouteWriter } from './traffic.js';
 
-/** Sync and customize never call the API, so a missing kubeconfig must not stop them being served. */
+/** Sync (without traffic routing) and customize never call the API, so a missing kubeconfig must not stop them being served. */
 function kubeApiOrExplanation(): { kube: KubeApi; problem?: string } {
   try {
     return { kube: createKubeApi(loadKubeConfig()) };
@@ -22,6 +23,16 @@ function kubeApiOrExplanation(): { kube: KubeApi; problem?: string } {
         },
       },
     };
+  }
+}
+
+/** Route writes (spec.trafficRouting) go through the same kubeconfig; without one they fail, saying why. */
+function routeWriterOrExplanation(problem: string | undefined): RouteWriter {
+  if (problem) return unavailableRouteWriter(problem);
+  try {
+    return createRouteWriter(loadKubeConfig());
+  } catch (err) {
+    return unavailableRouteWriter(`no usable Kubernetes config: ${(err as Error).message}`);
   }
 }
 
@@ -47,6 +58,7 @@ async function main(): Promise<void> {
   const events = eventRecorderOrNone(config.eventsEnabled, () => app.log);
   const app = buildApp({
     kube,
+    routes: routeWriterOrExplanation(problem),
     lifecycle,
     metrics,
     logger: { level: config.logLevel },

@@ -16,6 +16,8 @@ export interface Metrics {
   observeSync(canary: Canary, decision: SyncDecision): void;
   /** Drops a Canary's series once its finalize answered `finalized: true`. For `buildApp({ onFinalized })`. */
   observeFinalize(canary: Canary, response: FinalizeResponse): void;
+  /** One write on a route of spec.trafficRouting, by router and outcome (server/traffic.ts). */
+  observeRoutePatch(router: string, outcome: string): void;
 }
 
 /** Seconds between steps: a minute-by-minute demo up to a weekly schedule. */
@@ -112,6 +114,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     labelNames: perCanary,
     registers: [registry],
   });
+  const trafficWeight = new Gauge({
+    name: 'canary_traffic_weight',
+    help: 'Percent of the app each Canary asks of its new version: on the route with trafficRouting, by replicas without',
+    labelNames: perCanary,
+    registers: [registry],
+  });
+  const routePatches = new Counter({
+    name: 'canary_route_patch_total',
+    help: 'Writes of the weights on a route, by router (gatewayAPI, istio) and outcome (success, conflict, forbidden, not_found, error)',
+    labelNames: ['router', 'outcome'] as const,
+    registers: [registry],
+  });
   const stepInterval = new Histogram({
     name: 'canary_step_interval_seconds',
     help: 'Time from one step of a Canary to its next step taken on schedule',
@@ -141,7 +155,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
           if (Number.isFinite(seconds) && seconds >= 0) stepInterval.observe(seconds);
         }
         const key = `${labels.namespace}/${labels.name}`;
-        const snapshot = `${s.state} ${s.currentStep} ${s.totalSteps} ${s.oldReplicas} ${s.newReplicas} ${s.nextStepTime}`;
+        const snapshot = `${s.state} ${s.currentStep} ${s.totalSteps} ${s.oldReplicas} ${s.newReplicas} ${s.nextStepTime} ${s.weight}`;
         if (lastSeen.get(key) === snapshot) return;
         lastSeen.set(key, snapshot);
         for (const candidate of CANARY_STATES)
@@ -150,6 +164,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
         totalStepsGauge.set(labels, s.totalSteps);
         replicas.set({ ...labels, deployment: 'old' }, s.oldReplicas);
         replicas.set({ ...labels, deployment: 'new' }, s.newReplicas);
+        trafficWeight.set(labels, s.weight);
         const next = s.nextStepTime === null ? Number.NaN : Date.parse(s.nextStepTime) / 1000;
         if (Number.isFinite(next)) nextStep.set(labels, next);
         else nextStep.remove(labels);
@@ -166,7 +181,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       totalStepsGauge.remove(labels);
       replicas.remove({ ...labels, deployment: 'old' });
       replicas.remove({ ...labels, deployment: 'new' });
+      trafficWeight.remove(labels);
       nextStep.remove(labels);
+    },
+    observeRoutePatch(router, outcome) {
+      routePatches.inc({ router, outcome });
     },
     observeRequest(hook, outcome, seconds) {
       requests.inc({ hook, outcome });

@@ -14,10 +14,11 @@ async function cluster(t: Test, options: { namespace?: string } = {}) {
 }
 
 function seed(api: FakeApi) {
-  api.putCanary(canaryObject('web', { status: runningStatus() }));
+  api.putCanary(canaryObject('web', { status: runningStatus({ weight: 40 }) }));
   api.putCanary(
     canaryObject('api', {
       status: runningStatus({
+        weight: 0,
         state: 'stop',
         currentStep: 0,
         oldReplicas: 10,
@@ -37,13 +38,14 @@ function seed(api: FakeApi) {
         totalSteps: 4,
         oldReplicas: 0,
         newReplicas: 8,
+        weight: 100,
         nextStepTime: null,
       }),
     }),
   );
 }
 
-t.test('list: the Canaries of the namespace with replicas, step, state and next step', async (t) => {
+t.test('list: the Canaries of the namespace with replicas, weight, step, state and next step', async (t) => {
   const { api, kubeconfig } = await cluster(t);
   seed(api);
   const r = await runCli(['list', '--kubeconfig', kubeconfig]);
@@ -51,10 +53,10 @@ t.test('list: the Canaries of the namespace with replicas, step, state and next 
   t.equal(
     r.stdout,
     [
-      'NAME    OLD   NEW   STEP   STATE     NEXT STEP',
-      'api     10    0     0/5    stop      -',
-      'fresh   -     -     -      -         -',
-      'web     6     4     2/5    running   2026-11-22T05:04:30Z (in 4m 30s)',
+      'NAME    OLD   NEW   WEIGHT   STEP   STATE     NEXT STEP',
+      'api     10    0     0%       0/5    stop      -',
+      'fresh   -     -     -        -      -         -',
+      'web     6     4     40%      2/5    running   2026-11-22T05:04:30Z (in 4m 30s)',
       '',
     ].join('\n'),
   );
@@ -71,14 +73,14 @@ t.test('list -A: every namespace, with a NAMESPACE column', async (t) => {
   const r = await runCli(['list', '-A', '--kubeconfig', kubeconfig]);
   t.equal(r.code, EXIT.ok, r.stderr);
   const lines = r.stdout.trimEnd().split('\n');
-  t.match(lines[0], /^NAMESPACE\s+NAME\s+OLD\s+NEW\s+STEP\s+STATE\s+NEXT STEP$/);
+  t.match(lines[0], /^NAMESPACE\s+NAME\s+OLD\s+NEW\s+WEIGHT\s+STEP\s+STATE\s+NEXT STEP$/);
   t.same(
-    lines.slice(1).map((l) => l.split(/\s+/).slice(0, 6)),
+    lines.slice(1).map((l) => l.split(/\s+/).slice(0, 7)),
     [
-      ['default', 'api', '10', '0', '0/5', 'stop'],
-      ['default', 'fresh', '-', '-', '-', '-'],
-      ['default', 'web', '6', '4', '2/5', 'running'],
-      ['shop', 'cart', '0', '8', '4/4', 'complete'],
+      ['default', 'api', '10', '0', '0%', '0/5', 'stop'],
+      ['default', 'fresh', '-', '-', '-', '-', '-'],
+      ['default', 'web', '6', '4', '40%', '2/5', 'running'],
+      ['shop', 'cart', '0', '8', '100%', '4/4', 'complete'],
     ],
   );
   t.equal(api.requests.at(-1)?.path, '/apis/canary.k8shuginn.io/v1alpha1/canaries');

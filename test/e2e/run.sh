@@ -20,8 +20,10 @@
 #   Metacontroller (built by binaries.sh, or $METACONTROLLER_BIN), and
 #   canary-hooks from the bundle the image runs (dist/server.mjs), with
 #   manifests/crd-canary.yaml, rbac.yaml and compositecontroller.yaml
-#   installed, the hook URLs pointed at it. The service talks to the API as
-#   the manifests' ServiceAccount canary-system/canary-hooks, so RBAC is real.
+#   installed (and the HTTPRoute, VirtualService and DestinationRule CRDs of
+#   test/integration/route-crds.sh), the hook URLs pointed at it. The
+#   service talks to the API as the manifests' ServiceAccount
+#   canary-system/canary-hooks, so RBAC is real.
 #
 # What the command sees:
 #   KUBECONFIG, KUBECTL, PATH   admin kubeconfig; kubectl of the same release,
@@ -80,6 +82,7 @@ done
 kube_dir="$(bash "$repo/test/integration/kube-binaries.sh" | tail -n 1)"
 e2e_dir="$(bash "$here/binaries.sh" | tail -n 1)"
 kubectl="$kube_dir/kubectl"
+route_crds="$(bash "$repo/test/integration/route-crds.sh" | tail -n 1)"
 for b in "$kube_dir/kube-apiserver" "$kube_dir/kube-controller-manager" "$kube_dir/kube-scheduler" "$kubectl" \
   "$e2e_dir/etcd" "$e2e_dir/kwok" "$e2e_dir/metacontroller"; do
   [[ -x $b ]] || die "missing binary $b (kube-binaries.sh / binaries.sh should have made it)"
@@ -289,6 +292,11 @@ log "kwok $("$e2e_dir/kwok" --version | awk '{print $3}'): nodes $("$kubectl" ge
   -f "$repo/manifests/rbac.yaml" -f "$shared/metacontroller/metacontroller-crds-v1.yaml" >/dev/null
 "$kubectl" wait --for=condition=Established --timeout=60s crd/canaries.canary.k8shuginn.io \
   crd/compositecontrollers.metacontroller.k8s.io >/dev/null
+# The routers' CRDs (route-crds.sh), for the Canaries that set weights on a
+# route. Server-side: they are too big for client-side apply's annotation.
+"$kubectl" apply --server-side --field-manager=canary-e2e -f "$route_crds" >/dev/null
+"$kubectl" wait --for=condition=Established --timeout=60s crd/httproutes.gateway.networking.k8s.io \
+  crd/virtualservices.networking.istio.io crd/destinationrules.networking.istio.io >/dev/null
 
 # The service runs outside the cluster, as the manifests' ServiceAccount.
 service_kubeconfig="$state/canary-hooks.kubeconfig"

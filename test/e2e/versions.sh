@@ -10,3 +10,8 @@ E2E_KWOK_VERSION="${E2E_KWOK_VERSION:-v0.8.0}"
 # Built from ../shared/metacontroller/metacontroller-$E2E_METACONTROLLER_VERSION-src.tar.gz:
 # its module path `metacontroller` is not one the Go module proxy can serve.
 E2E_METACONTROLLER_VERSION="${E2E_METACONTROLLER_VERSION:-v4.17.2}"
+# The route CRDs the traffic-routing tests install (test/integration/route-crds.sh),
+# integration and e2e alike: Gateway API's standard-channel HTTPRoute and
+# Istio's VirtualService and DestinationRule, each from its Go module.
+E2E_GATEWAY_API_VERSION="${E2E_GATEWAY_API_VERSION:-v1.6.3}"
+E2E_ISTIO_API_VERSION="${E2E_ISTIO_API_VERSION:-v1.32.0}"

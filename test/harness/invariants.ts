@@ -7,10 +7,12 @@
 import { validateCanaryStatus } from '../helpers/crd.js';
 import { DEPLOYMENT_CHILD_KEY } from '../../hooks/wire.js';
 import type { Deployment, DesiredChild } from '../../hooks/wire.js';
+import { routedComplaints } from './routed-invariants.js';
 
 interface RequestLike {
   parent: { spec?: unknown; status?: unknown };
   children?: Record<string, Record<string, Deployment> | null | undefined> | null;
+  related?: unknown;
 }
 
 interface ResponseLike {
@@ -172,8 +174,12 @@ export function syncComplaints(request: RequestLike, response: ResponseLike, now
   const observed = observedChildren(request);
   const observedOld = observed[String(spec.oldDeployment)]?.spec.replicas ?? 0;
   const newAvailable = observed[String(spec.newDeployment)]?.status?.availableReplicas ?? 0;
-  // Surge is opt-in for now (hooks/spec.ts): only `surge: true` steps add before they remove.
-  if (spec.surge !== true) {
+  const routed = isRecord(spec.trafficRouting);
+  if (routed) {
+    // With a router the replicas carry the route's weight instead (SPEC section 9).
+    complaints.push(...routedComplaints(spec, request.related, observed, status));
+  } else if (spec.surge !== true) {
+    // Surge is opt-in for now (hooks/spec.ts): only `surge: true` steps add before they remove.
     if (oldReplicas + newReplicas !== total) {
       complaints.push(`old ${oldReplicas} + new ${newReplicas} != total ${total} in state ${String(state)}`);
     }
@@ -218,10 +224,10 @@ export function syncComplaints(request: RequestLike, response: ResponseLike, now
     complaints.push(`running at step ${step} of ${steps}`);
   if (state === 'complete' && step !== steps) complaints.push(`complete at step ${step} of ${steps}`);
   if (state === 'stop' && step > lastOpen) complaints.push(`stopped at step ${step} of ${steps}`);
-  if (state === 'complete' && (newReplicas !== total || status.weight !== 100)) {
+  if (!routed && state === 'complete' && (newReplicas !== total || status.weight !== 100)) {
     complaints.push(`complete with ${newReplicas} of ${total} new replicas, weight ${String(status.weight)}`);
   }
-  if (status.weight !== Math.round((100 * newReplicas) / total)) {
+  if (!routed && status.weight !== Math.round((100 * newReplicas) / total)) {
     complaints.push(`weight ${String(status.weight)} with ${newReplicas} of ${total} new replicas`);
   }
   complaints.push(...pauseComplaints(request, status, now));

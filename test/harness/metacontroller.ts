@@ -43,6 +43,7 @@ import type {
 import { Cluster, rfc3339 } from './cluster.js';
 import { childrenComplaints, syncComplaints, untouchedComplaints } from './invariants.js';
 import { selectorMatches, type Selector } from './labels.js';
+import type { RouteStore } from './routes.js';
 
 export interface CompositeController {
   apiVersion: string;
@@ -115,6 +116,8 @@ export class Metacontroller {
   loseChildUpdates = 0;
   /** Every status the Canary has had, oldest first: what a lagging parent cache serves. */
   private readonly statusHistory: (Canary['status'] | undefined)[] = [];
+  /** Routes (HTTPRoutes, VirtualServices) customize may ask for by name. */
+  routes: RouteStore | undefined;
   /** The children as claimed at the start of each sync, oldest first. */
   private readonly childHistory: Map<string, Deployment>[] = [];
 
@@ -214,6 +217,10 @@ export class Metacontroller {
   private async related(canary: Canary): Promise<SyncRequestBody['related']> {
     const related: SyncRequestBody['related'] = {};
     for (const rule of await this.relatedRules(canary)) {
+      if (rule.names !== undefined) {
+        this.relatedByName(canary, rule, related);
+        continue;
+      }
       if (rule.apiVersion !== 'v1' || rule.resource !== 'pods') {
         this.violations.push(`customize asked for ${rule.apiVersion} ${rule.resource}, not served here`);
         continue;
@@ -228,6 +235,30 @@ export class Metacontroller {
       }
     }
     return related;
+  }
+
+  /** A rule by names, as Metacontroller v4.17 serves it: Kind.group/version, then by name. */
+  private relatedByName(
+    canary: Canary,
+    rule: CustomizeResponse['relatedResources'][number],
+    related: SyncRequestBody['related'],
+  ): void {
+    if (rule.labelSelector !== undefined) {
+      this.violations.push(`customize asked for ${rule.resource} by names and a label selector: refused`);
+      return;
+    }
+    if (rule.namespace === undefined) {
+      this.violations.push(`customize asked for ${rule.resource} by name in every namespace`);
+    }
+    const namespace = rule.namespace ?? canary.metadata.namespace ?? 'default';
+    for (const name of rule.names ?? []) {
+      const route = this.routes?.get(rule.apiVersion, rule.resource, namespace, name);
+      if (!route) continue;
+      const group = ((related as Record<string, Record<string, unknown>>)[
+        `${route.kind}.${rule.apiVersion}`
+      ] ??= {});
+      group[name] = route;
+    }
   }
 
   async buildRequest(lag: CacheLag = this.lag): Promise<SyncRequestBody> {

@@ -13,6 +13,7 @@ import type { Transition } from '../../hooks/sync.js';
 import type { FinalizeResponse, ObservedStatus } from '../../hooks/wire.js';
 import { Cluster, HEALTHY, rfc3339, type DeploymentSetup, type PodBehaviour } from './cluster.js';
 import { Metacontroller, type CacheLag, type HookCall } from './metacontroller.js';
+import { RouteStore, type RouteObject } from './routes.js';
 
 /** (time, old replicas, new replicas, step, state, message), as observed after the sync was applied. */
 export type Row = [
@@ -44,6 +45,8 @@ export interface SimulationOptions {
    * status write has reached the parent's cache (issue 10).
    */
   staleEcho?: CacheLag | ((syncIndex: number) => CacheLag);
+  /** HTTPRoutes and VirtualServices in the cluster (SPEC section 9), patched by the server's route writer. */
+  routes?: RouteObject[];
 }
 
 function offsetTime(ms: number, timeZone: string): string {
@@ -96,6 +99,8 @@ export class Simulation {
   readonly cluster: Cluster;
   readonly metacontroller: Metacontroller;
   readonly kube: FakeKube;
+  /** The routes: Metacontroller reads them, the server writes their weights. */
+  readonly routes = new RouteStore();
   readonly rows: Row[] = [];
   /** Every change the server announced (its Events, log lines and counters), in order. */
   readonly transitions: Transition[] = [];
@@ -121,6 +126,8 @@ export class Simulation {
     for (const d of [...deployments, ...(options.extraDeployments ?? [])]) this.cluster.addDeployment(d);
     this.kube = new FakeKube(this.cluster);
     this.metacontroller = new Metacontroller(this.cluster, 'http://127.0.0.1:1');
+    this.metacontroller.routes = this.routes;
+    for (const route of options.routes ?? []) this.routes.put(route);
     this.nextSyncAtMs = this.cluster.nowMs;
   }
 
@@ -157,6 +164,7 @@ export class Simulation {
     if (this.app) throw new Error('server already running');
     const app = buildApp({
       kube: this.kube,
+      routes: this.routes,
       clock: () => this.cluster.now,
       metrics: createMetrics({ defaultMetrics: false }),
       logger: false,

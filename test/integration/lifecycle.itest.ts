@@ -15,6 +15,7 @@ import {
   kubeConfig,
   kubectl,
   kubectlOk,
+  parseTable,
   serviceAccountConfig,
   validSpec,
 } from './helpers.js';
@@ -22,21 +23,6 @@ import { HookServer, Metacontroller } from './metacontroller.js';
 
 const COMMAND = 'canary.k8shuginn.io/command';
 const WIDE_COLUMNS = ['NAME', 'OLDREPLICAS', 'NEWREPLICAS', 'CURRENTSTEP', 'STATE', 'MESSAGE'];
-
-/** Splits kubectl's table by the header's column starts (a MESSAGE has spaces in it). */
-export function parseTable(text: string): Record<string, string>[] {
-  const [header, ...rows] = text.trimEnd().split('\n');
-  const starts: { name: string; at: number }[] = [];
-  for (const m of header!.matchAll(/\S+/g)) starts.push({ name: m[0], at: m.index });
-  return rows.map((row) => {
-    const out: Record<string, string> = {};
-    starts.forEach((c, i) => {
-      const end = i + 1 < starts.length ? starts[i + 1]!.at : row.length;
-      out[c.name] = row.slice(c.at, end).trim();
-    });
-    return out;
-  });
-}
 
 let ns = '';
 let hooks: HookServer;

@@ -5,7 +5,10 @@
  * 1. add its finalizer to the Canary (it does so because a finalize hook is set);
  * 2. claim children: Deployments in the Canary's namespace matching
  *    `spec.selector`, adopting orphans with a controller ownerReference;
- * 3. ask the real customize hook which pods to send, and list them;
+ * 3. ask the real customize hook which related objects to send (pods by
+ *    label, a route by name: related.ts builds the map as Metacontroller
+ *    v4.17 does), its answer cached per Canary generation as Metacontroller
+ *    caches it;
  * 4. POST `{controller, parent, children, related, finalizing}` to the real
  *    sync hook, or finalize once the Canary has a deletionTimestamp;
  * 5. write back what it answered: each child's `spec.replicas` (InPlace), the
@@ -37,8 +40,13 @@ import * as k8s from '@kubernetes/client-node';
 import { buildApp } from '../../server/app.js';
 import { createEventRecorder, kubeEventSink, type EventRecorder } from '../../server/events.js';
 import { createKubeApi } from '../../server/kube.js';
+import { createRouteWriter } from '../../server/traffic.js';
+import { createMetrics } from '../../server/metrics.js';
 import type { FastifyInstance } from 'fastify';
 import { CANARY_GROUP, CANARY_PLURAL, CANARY_VERSION, kubeConfig } from './helpers.js';
+import { RelatedObjects, selectorString, type LabelSelector, type RelatedRule } from './related.js';
+
+export { selectorString };
 
 const FINALIZER = 'metacontroller.io/compositecontroller-canary-hooks';
 const MERGE = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
@@ -50,11 +58,6 @@ const MAX_CONFLICT_RETRIES = 5;
 
 function isConflict(err: unknown): boolean {
   return err instanceof k8s.ApiException && err.code === 409;
-}
-
-interface LabelSelector {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: { key: string; operator: string; values?: string[] }[];
 }
 
 export interface CanaryObject {
@@ -72,6 +75,8 @@ export interface HookAnswer {
     currentStep: number;
     state: string;
     message: string;
+    weight?: number;
+    pause?: { kind: string; since: string; until: string | null } | null;
   };
   children: {
     metadata: { name: string; annotations?: Record<string, string> };
@@ -90,20 +95,6 @@ function canonical(value: unknown): string {
   );
 }
 
-/** A label selector as the API's `labelSelector` query parameter. */
-export function selectorString(s: LabelSelector): string {
-  const parts = Object.entries(s.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
-  for (const e of s.matchExpressions ?? []) {
-    const values = (e.values ?? []).join(',');
-    if (e.operator === 'In') parts.push(`${e.key} in (${values})`);
-    else if (e.operator === 'NotIn') parts.push(`${e.key} notin (${values})`);
-    else if (e.operator === 'Exists') parts.push(e.key);
-    else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
-    else throw new Error(`unsupported operator ${e.operator}`);
-  }
-  return parts.join(',');
-}
-
 /** The real HTTP server from server/app.ts, listening on loopback. */
 export class HookServer {
   private constructor(
@@ -119,8 +110,8 @@ export class HookServer {
   }
 
   /**
-   * `kubeconfig` is what the service's Kubernetes client uses (finalize and
-   * Events); the clock starts at `start` and moves only when a test says so.
+   * `kubeconfig` is what the service's Kubernetes client uses (finalize,
+   * route patches and Events); the clock starts at `start` and moves only when a test says so.
    */
   static async start(kubeconfig: k8s.KubeConfig, start: Date): Promise<HookServer> {
     const clock = { now: start };
@@ -129,8 +120,15 @@ export class HookServer {
       clock: () => clock.now,
       instance: 'canary-hooks-itest',
     });
+    // The per-Canary gauges as main.ts wires them.
+    const metrics = createMetrics();
     const app = buildApp({
       kube: createKubeApi(kubeconfig),
+      metrics,
+      onSynced: metrics.observeSync,
+      onFinalized: metrics.observeFinalize,
+      // Route patches with the same credentials as the rest, as main.ts does.
+      routes: createRouteWriter(kubeconfig),
       clock: () => clock.now,
       onTransitions: events.listener,
     });
@@ -166,6 +164,9 @@ export class Metacontroller {
   readonly core = this.kc.makeApiClient(k8s.CoreV1Api);
   readonly custom = this.kc.makeApiClient(k8s.CustomObjectsApi);
   private controller: Json | undefined;
+  private readonly related = new RelatedObjects(this.kc);
+  /** Metacontroller keeps a customize answer per (uid, generation): the hook is asked again only on a spec change. */
+  private readonly customized = new Map<string, RelatedRule[]>();
   /** Each Canary's statuses as written, oldest first: what a lagging parent cache serves. */
   private readonly statusHistory = new Map<string, (Json | undefined)[]>();
 
@@ -237,7 +238,11 @@ export class Metacontroller {
   async sync(
     namespace: string,
     name: string,
-    lag: { parentStatusWrites?: number } = {},
+    lag: {
+      parentStatusWrites?: number;
+      /** Runs after the objects are observed and before the hook is called: a user's edit meanwhile. */
+      beforeHook?: () => Promise<void>;
+    } = {},
   ): Promise<HookAnswer> {
     let canary = await this.getCanary(namespace, name);
     const history = this.statusHistory.get(`${namespace}/${name}`) ?? [];
@@ -287,24 +292,19 @@ export class Metacontroller {
       }
     }
 
-    // Related pods, as the customize hook asks.
+    // Related objects, as the customize hook asks.
     const controller = await this.compositeController();
-    const customize = (await this.hooks.post(await this.hookPath('customize'), {
-      controller,
-      parent: canary,
-    })) as {
-      relatedResources: { apiVersion: string; resource: string; labelSelector: LabelSelector }[];
-    };
-    const pods: Record<string, k8s.V1Pod> = {};
-    for (const rule of customize.relatedResources) {
-      if (rule.apiVersion !== 'v1' || rule.resource !== 'pods')
-        throw new Error(`unexpected rule ${rule.resource}`);
-      const list = await this.core.listNamespacedPod({
-        namespace,
-        labelSelector: selectorString(rule.labelSelector),
-      });
-      for (const p of list.items) pods[p.metadata!.name!] = { ...p, apiVersion: 'v1', kind: 'Pod' };
+    const customizeKey = `${uid}/${canary.metadata.generation}`;
+    let rules = this.customized.get(customizeKey);
+    if (!rules) {
+      const customize = (await this.hooks.post(await this.hookPath('customize'), {
+        controller,
+        parent: canary,
+      })) as { relatedResources: RelatedRule[] };
+      rules = customize.relatedResources;
+      this.customized.set(customizeKey, rules);
     }
+    const related = await this.related.build(namespace, rules);
 
     const statusLag = lag.parentStatusWrites ?? 0;
     const parent =
@@ -313,9 +313,10 @@ export class Metacontroller {
       controller,
       parent,
       children: { 'Deployment.apps/v1': children },
-      related: { 'Pod.v1': pods },
+      related,
       finalizing: deleting,
     };
+    await lag.beforeHook?.();
     const answer = (await this.hooks.post(
       await this.hookPath(deleting ? 'finalize' : 'sync'),
       request,

@@ -20,6 +20,8 @@
 #   KUBECTL             path of the kubectl of the same release
 #   PATH                starts with that kubectl's folder
 #   KUBE_API_SERVER     https://127.0.0.1:<port>
+# Installed besides what the tests install: the HTTPRoute, VirtualService and
+# DestinationRule CRDs of the releases in test/e2e/versions.sh (route-crds.sh).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -35,6 +37,8 @@ bin_dir="$(bash "$here/kube-binaries.sh" | tail -n 1)"
 kube_apiserver="$bin_dir/kube-apiserver"
 kubectl="$bin_dir/kubectl"
 kube_controller_manager="$bin_dir/kube-controller-manager"
+# The routers' real CRDs (HTTPRoute, VirtualService, DestinationRule), installed below.
+route_crds="$(bash "$here/route-crds.sh" | tail -n 1)"
 
 if ! command -v etcd >/dev/null; then
   log "etcd is missing: installing Debian's etcd-server"
@@ -198,6 +202,14 @@ wait_for kube-apiserver 180 "$api_pid" "$kubectl" get --raw=/readyz
 # /readyz is green before the built-in namespaces and RBAC roles exist.
 wait_for kube-apiserver 60 "$api_pid" "$kubectl" get namespace default
 log "kube-apiserver $("$kube_apiserver" --version | awk '{print $2}') on $server"
+
+# The traffic-routing tests patch real HTTPRoutes and VirtualServices, so
+# their CRDs are part of the cluster, as they would be where a Canary uses
+# them. Server-side: they are too big for client-side apply's annotation.
+"$kubectl" apply --server-side --field-manager=canary-itest -f "$route_crds" >/dev/null
+"$kubectl" wait --for=condition=Established --timeout=60s crd/httproutes.gateway.networking.k8s.io \
+  crd/virtualservices.networking.istio.io crd/destinationrules.networking.istio.io >/dev/null
+log "route CRDs from $(basename "$route_crds")"
 
 # --- kube-controller-manager: the garbage collector only ------------------------
 # It makes "deleting a Canary leaves its Deployments" a real test: whatever still

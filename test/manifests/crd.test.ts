@@ -113,6 +113,7 @@ t.test('the spec declares every field of SPEC section 2', async (t) => {
     'surge',
     'timeZone',
     'totalReplicas',
+    'trafficRouting',
   ]);
   // stepReplicas and cronSchedule are required by rules now: one of two forms (SPEC section 8).
   t.same([...(spec?.required ?? [])].sort(), ['newDeployment', 'oldDeployment', 'selector', 'totalReplicas']);
@@ -328,8 +329,9 @@ t.test('every CEL rule carries a message', async (t) => {
   };
   walk(root);
   // Four rules across fields, and four that give names, schedules and zones a sentence, not a regex;
-  // three more across fields and seven on the step list (SPEC section 8).
-  t.equal(rules.length, 18);
+  // three more across fields and seven on the step list (SPEC section 8); eight on trafficRouting
+  // (one router, two backends, two destinations, four names, the list of routes: SPEC section 9).
+  t.equal(rules.length, 26);
   for (const { rule, message } of rules) t.ok(message && message.length > 20, `${rule} has a message`);
 });
 

@@ -121,7 +121,7 @@ t.test('a PodDisruptionBudget keeps one replica through a drain', async (t) => {
   t.ok(selects(pdb.spec.selector.matchLabels, pod.metadata.labels));
 });
 
-t.test('RBAC grants what finalize and Events need, and nothing else', async (t) => {
+t.test('RBAC grants what finalize, Events and route weights need, and nothing else', async (t) => {
   const sa = find<K8sObject>(objects, 'ServiceAccount', 'canary-hooks');
   t.equal(pod.spec.serviceAccountName, sa.metadata.name);
   const role = find<K8sObject & { rules: PolicyRule[] }>(objects, 'ClusterRole', 'canary-hooks');
@@ -137,6 +137,10 @@ t.test('RBAC grants what finalize and Events need, and nothing else', async (t) 
     'apps/deployments:patch',
     'events.k8s.io/events:create',
     'events.k8s.io/events:patch',
+    'gateway.networking.k8s.io/httproutes:get',
+    'gateway.networking.k8s.io/httproutes:patch',
+    'networking.istio.io/virtualservices:get',
+    'networking.istio.io/virtualservices:patch',
   ]);
   t.notOk(JSON.stringify(role.rules).includes('*'), 'no wildcards');
   const binding = find<K8sObject & { roleRef: Record<string, string>; subjects: Record<string, string>[] }>(
