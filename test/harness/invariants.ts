@@ -172,8 +172,8 @@ export function syncComplaints(request: RequestLike, response: ResponseLike, now
   const observed = observedChildren(request);
   const observedOld = observed[String(spec.oldDeployment)]?.spec.replicas ?? 0;
   const newAvailable = observed[String(spec.newDeployment)]?.status?.availableReplicas ?? 0;
-  // Surge is opt-in for now (hooks/spec.ts): only `surge: true` steps add before they remove.
-  if (spec.surge !== true) {
+  // Surge is the default (SPEC 7a): only `surge: false` takes both at once, as round 1 did.
+  if (spec.surge === false) {
     if (oldReplicas + newReplicas !== total) {
       complaints.push(`old ${oldReplicas} + new ${newReplicas} != total ${total} in state ${String(state)}`);
     }
