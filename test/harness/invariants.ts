@@ -189,6 +189,12 @@ export function syncComplaints(request: RequestLike, response: ResponseLike, now
     if (atRest && oldReplicas + newReplicas !== total) {
       complaints.push(`surge at rest: old ${oldReplicas} + new ${newReplicas} != total ${total}`);
     }
+    // Never more than the total plus the new replicas not yet available: a step's increase at most.
+    if (oldReplicas + Math.min(newAvailable, newReplicas) > total) {
+      complaints.push(
+        `surge: old ${oldReplicas} + ${Math.min(newAvailable, newReplicas)} available new > total ${total}`,
+      );
+    }
     // The old Deployment gives up only replicas the new one has available to replace them.
     if (oldReplicas < observedOld && oldReplicas + Math.min(newAvailable, newReplicas) < total) {
       complaints.push(
