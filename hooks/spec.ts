@@ -147,12 +147,12 @@ function enableRollback(raw: RawCanarySpec): boolean {
 }
 
 /**
- * Off unless asked, for now: SPEC 7a makes surge the default, and it will be
- * once the README walkthrough and the real-engine tests show its two-row steps.
+ * On unless turned off (SPEC 7a): every step adds before it removes;
+ * `surge: false` keeps round 1's both-at-once steps for clusters with no room.
  */
 function surge(raw: RawCanarySpec): boolean {
   const value = raw.surge;
-  if (value === undefined || value === null) return false;
+  if (value === undefined || value === null) return true;
   if (typeof value !== 'boolean') fail('surge', `must be true or false, got ${JSON.stringify(value)}`);
   return value;
 }

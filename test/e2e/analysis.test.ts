@@ -19,6 +19,7 @@ import {
   sameSequence,
   split,
   stepLateness,
+  surgeMisfits,
   stepRegressions,
   stepSequence,
   type CanarySample,
@@ -106,6 +107,24 @@ t.test('split and the replica sequences of a walkthrough', async (t) => {
   t.ok(sameSequence([1, 2], [1, 2]));
   t.notOk(sameSequence([1, 2], [1, 2, 3]));
 });
+
+t.test(
+  'surge: the old Deployment steps down as new replicas become available, never past a step',
+  async (t) => {
+    // Steps 0, 1, 2, a rollback to 0: old targets 10, 8, 6, 10.
+    const targets = [10, 8, 6, 10];
+    t.same(surgeMisfits([10, 8, 6, 10], targets), [], 'one change per step');
+    t.same(surgeMisfits([10, 9, 8, 7, 6, 10], targets), [], 'replica by replica');
+    t.same(surgeMisfits([10, 9, 7, 6, 10], targets), [], 'two available between syncs');
+    t.same(surgeMisfits([10, 9, 10], targets), [], 'a rollback before the step down was done');
+    t.same(surgeMisfits([10, 10], [10, 8, 10]), [], 'a crashing step never steps the old one down');
+    t.equal(surgeMisfits([10, 5, 10], targets).length, 1, 'below the last step: no surge');
+    t.equal(surgeMisfits([10, 8, 9, 6], targets).length, 1, 'up by one: a flap, not a rollback');
+    t.equal(surgeMisfits([10, 6, 8], [10, 6, 8, 6]).length, 0, 'a step up to exactly its target');
+    t.equal(surgeMisfits([10, 6, 7], [10, 6, 8]).length, 1, 'a step up that stops short');
+    t.equal(surgeMisfits([8, 6], targets).length, 1, 'not where the manifests put it');
+  },
+);
 
 t.test('a rolled-back v2 scaled up again on the same template is a restart', async (t) => {
   const before = [deployment(0, 'broken'), deployment(2, 'broken')];

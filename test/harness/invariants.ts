@@ -178,8 +178,8 @@ export function syncComplaints(request: RequestLike, response: ResponseLike, now
   if (routed) {
     // With a router the replicas carry the route's weight instead (SPEC section 9).
     complaints.push(...routedComplaints(spec, request.related, observed, status));
-  } else if (spec.surge !== true) {
-    // Surge is opt-in for now (hooks/spec.ts): only `surge: true` steps add before they remove.
+  } else if (spec.surge === false) {
+    // Surge is the default (SPEC 7a): only `surge: false` takes both at once, as round 1 did.
     if (oldReplicas + newReplicas !== total) {
       complaints.push(`old ${oldReplicas} + new ${newReplicas} != total ${total} in state ${String(state)}`);
     }
@@ -194,6 +194,12 @@ export function syncComplaints(request: RequestLike, response: ResponseLike, now
     const atRest = observedNew === newReplicas && newAvailable >= newReplicas;
     if (atRest && oldReplicas + newReplicas !== total) {
       complaints.push(`surge at rest: old ${oldReplicas} + new ${newReplicas} != total ${total}`);
+    }
+    // Never more than the total plus the new replicas not yet available: a step's increase at most.
+    if (oldReplicas + Math.min(newAvailable, newReplicas) > total) {
+      complaints.push(
+        `surge: old ${oldReplicas} + ${Math.min(newAvailable, newReplicas)} available new > total ${total}`,
+      );
     }
     // The old Deployment gives up only replicas the new one has available to replace them.
     if (oldReplicas < observedOld && oldReplicas + Math.min(newAvailable, newReplicas) < total) {

@@ -16,6 +16,8 @@ export interface SyncOptions {
   /** Available replicas of the new Deployment; default: all it has. */
   available?: number;
   pods?: Pod[];
+  /** The new Deployment's image from this sync on (a new pod template). */
+  image?: string;
 }
 
 export class ListDriver {
@@ -24,6 +26,7 @@ export class ListDriver {
   newReplicas = 0;
   record: string | undefined;
   command: string | undefined;
+  image: string | undefined;
   last: SyncDecision | undefined;
 
   constructor(
@@ -35,9 +38,15 @@ export class ListDriver {
 
   sync(now: string, options: SyncOptions = {}): SyncDecision {
     if (options.command !== undefined) this.command = options.command;
+    if (options.image !== undefined) this.image = options.image;
     const annotations = this.record === undefined ? undefined : { [DECISION_ANNOTATION]: this.record };
     const old = deployment({ name: 'my-app-v1', replicas: this.oldReplicas });
-    const fresh = deployment({ name: 'my-app-v2', replicas: this.newReplicas, available: options.available });
+    const fresh = deployment({
+      name: 'my-app-v2',
+      replicas: this.newReplicas,
+      available: options.available,
+      image: this.image,
+    });
     for (const d of [old, fresh]) {
       if (annotations) d.metadata.annotations = { ...d.metadata.annotations, ...annotations };
     }

@@ -165,11 +165,11 @@ t.test('enableRollback defaults to true, and an explicit false stays', async (t)
   );
 });
 
-t.test('surge is off unless asked, for now; true is kept', async (t) => {
+t.test('surge is on unless turned off (SPEC 7a); false is kept', async (t) => {
   const surgeOf = (spec: Record<string, unknown>) =>
     (canaryWithDefaults({ ...good(), spec: { ...good().spec, ...spec } }).spec as { surge?: unknown }).surge;
-  t.equal(surgeOf({}), false);
-  t.equal(surgeOf({ surge: true }), true);
+  t.equal(surgeOf({}), true);
+  t.equal(surgeOf({ surge: false }), false);
 });
 
 type Spec = ReturnType<typeof good>['spec'];

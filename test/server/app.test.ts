@@ -126,7 +126,11 @@ t.test('the sample request in the README gets a decision', async (t) => {
   const { base } = await start(t);
   const res = await post(base, '/sync', sample);
   t.equal(res.status, 200);
-  t.match(res.body, { status: { state: 'running', currentStep: 1, oldReplicas: 8, newReplicas: 2 } });
+  // Surge (SPEC 7a, the default): v2's 2 first, v1 keeps its 10 until they are available.
+  t.match(res.body, {
+    status: { state: 'running', currentStep: 1, oldReplicas: 10, newReplicas: 2, weight: 20 },
+    resyncAfterSeconds: 10,
+  });
 });
 
 t.test('a decision that changed something logs one line with canary, from, to and why', async (t) => {

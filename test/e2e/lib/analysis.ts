@@ -125,6 +125,42 @@ export function expectedReplicaSequences(
   };
 }
 
+/**
+ * What is wrong with `seen`, the old Deployment's spec.replicas change by
+ * change, for a Canary with surge (SPEC 7a, hooks/placement.ts `surged`)
+ * that passed through steps whose old replicas are `targets` (in order, the
+ * first what the manifests set). The old Deployment goes down only as new
+ * replicas become available, so a step down may take several changes (one
+ * per replica, or fewer when several become available between two syncs),
+ * each lower than the one before and none below the step's target; it may
+ * stop short when the next step or a rollback comes first (a crashing new
+ * version never becomes available). A step up (a rollback) goes to its
+ * target in one change. Empty when `seen` fits.
+ */
+export function surgeMisfits(seen: readonly (number | undefined)[], targets: readonly number[]): string[] {
+  const problems: string[] = [];
+  if (seen[0] !== targets[0]) problems.push(`starts at ${String(seen[0])}, not ${String(targets[0])}`);
+  let cur = seen[0] ?? 0;
+  let at = 0;
+  for (const [i, value] of seen.slice(1).entries()) {
+    const v = value ?? 0;
+    // The first step from `at` on that allows v: a step down to at most v, or a step up to exactly v.
+    let k = at;
+    while (k < targets.length) {
+      const target = targets[k] as number;
+      if (v < cur ? target <= v && target < cur : v === target) break;
+      k += 1;
+    }
+    if (k === targets.length) {
+      problems.push(`change ${i + 1}: ${cur} -> ${v} fits no step after the ${at}th`);
+      continue;
+    }
+    at = k;
+    cur = v;
+  }
+  return problems;
+}
+
 export interface Restart {
   rollbackTime: string;
   rv: number;

@@ -67,6 +67,8 @@ export interface CanaryStatus {
   lastStepTime?: string | null;
   nextStepTime?: string | null;
   rollback?: { time: string; reason: string; revision: string } | null;
+  weight?: number;
+  pause?: { kind: string; since: string; until: string | null } | null;
   conditions?: { type: string; status: string; reason: string; message: string }[];
 }
 
