@@ -3,6 +3,7 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { commandAnnotation } from '../hooks/commands.js';
 import { planRollout } from '../hooks/plan.js';
+import { countAboveTotal } from '../hooks/scale.js';
 import { parseSpec } from '../hooks/spec.js';
 import { isKnownTimeZone } from '../hooks/schedule.js';
 import { COMMAND_ANNOTATION, type Canary, type RawCanarySpec } from '../hooks/wire.js';
@@ -346,8 +347,10 @@ export function planCommand(io: Io, text: string, source: string, from: string |
   for (const canary of canaries) {
     const name = canary.metadata?.name ?? '(unnamed)';
     const parsed = parseSpec(canary.spec as RawCanarySpec);
-    if (!parsed.ok)
-      throw new CliError(`canary ${name}: invalid spec: ${parsed.problem.message}`, EXIT.invalidInput);
+    // The API server would refuse counts above the total in a manifest being applied.
+    const problem = parsed.ok ? countAboveTotal(parsed.spec) : parsed.problem;
+    if (!parsed.ok || problem)
+      throw new CliError(`canary ${name}: invalid spec: ${problem?.message}`, EXIT.invalidInput);
     const spec = parsed.spec;
     let appliedAt = io.now();
     if (from !== undefined && from !== 'now') {

@@ -5,6 +5,7 @@
  * and the Canary may go only once none is owned any more.
  */
 import { observedDeployments } from './observed.js';
+import { scaleStatus } from './scale.js';
 import { readPriorStatus } from './status.js';
 import { desiredChildren } from './children.js';
 import type {
@@ -60,6 +61,7 @@ function finalizingStatus(canary: Canary, owned: number): CanaryStatus {
     rollback: prior.rollback,
     conditions: prior.conditions,
     sequence: prior.sequence,
+    ...scaleStatus(canary.spec.selector, prior),
   };
 }
 

@@ -165,6 +165,10 @@ export const CanaryStatus = Type.Object({
   conditions: Type.Array(Condition),
   /** The number of the decision this status records, also stamped on the Deployments (hooks/record.ts). */
   sequence: Type.Integer({ minimum: 0 }),
+  /** The scale subresource's status replicas: old + new asked (hooks/scale.ts). */
+  replicas: Type.Integer({ minimum: 0 }),
+  /** The scale subresource's selector: spec.selector as a selector string, "" when unusable. */
+  labelSelector: Type.String(),
 });
 export type CanaryStatus = Static<typeof CanaryStatus>;
 
