@@ -10,6 +10,7 @@ import { COMMAND_ANNOTATION, type Canary, type RawCanarySpec } from '../hooks/wi
 import { maybe, type CanaryApi, type WatchEvent } from './api.js';
 import { CliError, EXIT } from './errors.js';
 import { formatList, formatPlan, formatStatus, type DeploymentView } from './format.js';
+import { totalText, type AutoscalerView } from './scale.js';
 import { parseTimeIn } from './time.js';
 
 export interface Io {
@@ -67,15 +68,24 @@ async function readDeployments(api: CanaryApi, canary: Canary) {
   return { oldDeployment, newDeployment };
 }
 
+/** The namespace's HPAs, or undefined when they cannot be read (RBAC): the status page does without. */
+async function readAutoscalers(api: CanaryApi, namespace: string): Promise<AutoscalerView[] | undefined> {
+  const result = await maybe(api.listAutoscalers(namespace));
+  return result instanceof CliError ? undefined : result;
+}
+
 export async function statusCommand(api: CanaryApi, io: Io, name: string, watch: boolean): Promise<number> {
   const namespace = api.target.namespace;
   const canary = await api.getCanary(namespace, name);
-  const deployments = await readDeployments(api, canary);
+  const [deployments, hpas] = await Promise.all([
+    readDeployments(api, canary),
+    readAutoscalers(api, namespace),
+  ]);
   if (!watch) {
-    io.out(formatStatus({ canary, ...deployments, now: io.now() }));
+    io.out(formatStatus({ canary, ...deployments, total: totalText(canary, hpas), now: io.now() }));
     return EXIT.ok;
   }
-  return watchStatus(api, io, namespace, canary, deployments);
+  return watchStatus(api, io, namespace, canary, deployments, hpas);
 }
 
 const CLEAR_SCREEN = '\x1b[H\x1b[2J';
@@ -92,6 +102,7 @@ function watchStatus(
   namespace: string,
   first: Canary,
   deployments: { oldDeployment?: DeploymentView; newDeployment?: DeploymentView },
+  hpas: AutoscalerView[] | undefined,
 ): Promise<number> {
   let canary = first;
   const views = { ...deployments };
@@ -100,7 +111,8 @@ function watchStatus(
   let finished = false;
 
   const draw = () => {
-    const text = formatStatus({ canary, ...views, now: io.now() });
+    // The HPAs are read once, at start; who last wrote the total follows the Canary's watch.
+    const text = formatStatus({ canary, ...views, total: totalText(canary, hpas), now: io.now() });
     if (text === lastDrawn) return;
     lastDrawn = text;
     io.out(io.tty ? CLEAR_SCREEN + text : `${text}---\n`);
