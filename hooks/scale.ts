@@ -9,7 +9,11 @@
  * steps from the spec as it is now (hooks/rollout.ts), so a new total is
  * split at the current position like any other edit of the spec.
  */
+import type { Progress } from './progress.js';
+import { stepCount, type Rollout } from './rollout.js';
 import type { CanarySpec, SpecProblem } from './spec.js';
+import type { PriorStatus } from './status.js';
+import { position, transition, type Transition } from './transitions.js';
 
 /** What the scale subresource reads. */
 export interface ScaleStatus {
@@ -125,4 +129,21 @@ export function countAboveTotal(
   const asked = (spec.steps?.[i] as { setReplicas: number }).setReplicas;
   const message = `spec.steps[${i}].setReplicas (${asked}) must not exceed spec.totalReplicas (${total})`;
   return { field: `steps[${i}].setReplicas`, message };
+}
+
+/**
+ * A Canary running or stopped part-way whose rollout got shorter under it (a
+ * total scaled down, or an edit) so that its step is now the last or past it:
+ * it completes in this sync (hooks/progress.ts settles it), and that is
+ * announced like any completion, for the Event and canary_completions_total.
+ */
+export function completedByShorterRollout(
+  prior: PriorStatus,
+  settled: Progress,
+  rollout: Rollout,
+): Transition | undefined {
+  if (settled.state !== 'complete' || (prior.state !== 'running' && prior.state !== 'stop')) return undefined;
+  const from = { state: prior.state, step: prior.currentStep };
+  const message = `Completed: step ${prior.currentStep} is the last of ${stepCount(rollout)} steps or past it at ${rollout.totalReplicas} replicas`;
+  return transition('Completed', 'StepsReduced', message, from, position(settled));
 }

@@ -40,8 +40,14 @@ t.test('10 -> 20 -> 6 by 2 every minute: each step keeps its count, and all end 
   t.match(sim.status, { replicas: 6, totalSteps: 3, labelSelector: 'app=my-app' });
   t.same(
     sim.transitions.map((x) => `${x.kind}/${x.reason}`),
-    ['Started/ApplyCommand', 'StepAdvanced/Schedule', 'StepAdvanced/Schedule', 'StepAdvanced/Schedule'],
-    'a new total is no step of its own: the completion by scale-down announces nothing',
+    [
+      'Started/ApplyCommand',
+      'StepAdvanced/Schedule',
+      'StepAdvanced/Schedule',
+      'StepAdvanced/Schedule',
+      'Completed/StepsReduced',
+    ],
+    'a new total is no step of its own; the completion it causes is announced',
   );
 });
 
