@@ -110,7 +110,11 @@ t.test('kubectl scale changes the total through the subresource; the next sync r
   t.match(await scaleOf('canary', 'shop'), { spec: { replicas: 20 }, status: { replicas: 20 } });
 
   const status = await kubectlOk(['canary', 'status', 'shop', '-n', ns]);
-  t.match(status, /^Total: {7}20 replicas, set by kubectl/m, 'the plugin names the field manager');
+  t.match(
+    status,
+    /^Total: {7}20 replicas, set by kubectl \(through the scale subresource\)$/m,
+    'the plugin names the field manager that wrote the total, from managedFields',
+  );
 });
 
 t.test('a scale below stepReplicas is accepted, and an edit above the total still is not', async (t) => {
