@@ -60,8 +60,8 @@ function finalizingStatus(canary: Canary, owned: number): CanaryStatus {
     nextStepTime: null,
     rollback: prior.rollback,
     conditions: prior.conditions,
-    sequence: prior.sequence,
     ...scaleStatus(canary.spec.selector, prior),
+    sequence: prior.sequence,
   };
 }
 

@@ -312,6 +312,6 @@ t.test(
     (d.spec as { steps: unknown[] }).steps = [{ setWeight: 20 }];
     const shorter = d.sync(at(30));
     t.same(d.row, [0, 10, 1, 'complete', 100, null], 'a position past the new end completes');
-    t.same(kinds(shorter), []);
+    t.same(kinds(shorter), ['Completed/StepsReduced'], 'and says so');
   },
 );
