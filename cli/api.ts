@@ -1,6 +1,7 @@
 /** The few Kubernetes API calls the plugin makes, with errors turned into CliErrors. */
 import {
   AppsV1Api,
+  AutoscalingV2Api,
   CustomObjectsApi,
   PatchStrategy,
   Watch,
@@ -11,6 +12,7 @@ import { COMMAND_ANNOTATION, GROUP, type Canary } from '../hooks/wire.js';
 import { CliError, EXIT, fromApiError } from './errors.js';
 import type { Target } from './kube.js';
 import { createRouteReader, type RouteReader } from './dashboard/route.js';
+import type { AutoscalerView } from './scale.js';
 
 export const VERSION = 'v1alpha1';
 export const PLURAL = 'canaries';
@@ -26,6 +28,8 @@ export interface CanaryApi {
   getDeployment(namespace: string, name: string): Promise<V1Deployment>;
   /** The route of spec.trafficRouting with its weights, or why it cannot be read; undefined without routing. */
   readRoute: RouteReader;
+  /** The namespace's autoscaling/v2 HorizontalPodAutoscalers: one may scale a Canary (SPEC 10). */
+  listAutoscalers(namespace: string): Promise<AutoscalerView[]>;
   /** Watches one object by name; `done` gets the CliError that ended it, or null when the server closed it. */
   watchOne(
     kind: 'canary' | 'deployment',
@@ -44,6 +48,7 @@ function canaryWhat(namespace: string, name: string): string {
 export function createCanaryApi(target: Target): CanaryApi {
   const custom = target.config.makeApiClient(CustomObjectsApi);
   const apps = target.config.makeApiClient(AppsV1Api);
+  const autoscaling = target.config.makeApiClient(AutoscalingV2Api);
   const watcher = new Watch(target.config);
   const fail = (what: string) => (err: unknown) => {
     throw fromApiError(err, { what, server: target.server });
@@ -78,6 +83,12 @@ export function createCanaryApi(target: Target): CanaryApi {
       return apps
         .readNamespacedDeployment({ namespace, name })
         .catch(fail(`deployment "${name}" in namespace "${namespace}"`));
+    },
+    async listAutoscalers(namespace) {
+      const list = await autoscaling
+        .listNamespacedHorizontalPodAutoscaler({ namespace })
+        .catch(fail(`horizontalpodautoscalers in namespace "${namespace}"`));
+      return list.items as AutoscalerView[];
     },
     async watchOne(kind, namespace, name, resourceVersion, onEvent, done) {
       const path =

@@ -3,6 +3,7 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { commandAnnotation } from '../hooks/commands.js';
 import { planRollout } from '../hooks/plan.js';
+import { countAboveTotal } from '../hooks/scale.js';
 import { parseSpec } from '../hooks/spec.js';
 import { isKnownTimeZone } from '../hooks/schedule.js';
 import { COMMAND_ANNOTATION, type Canary, type RawCanarySpec } from '../hooks/wire.js';
@@ -10,6 +11,7 @@ import { maybe, type CanaryApi, type WatchEvent } from './api.js';
 import { CliError, EXIT } from './errors.js';
 import type { RouteView } from './dashboard/route.js';
 import { formatList, formatPlan, formatStatus, type DeploymentView } from './format.js';
+import { totalText, type AutoscalerView } from './scale.js';
 import { parseTimeIn } from './time.js';
 
 export interface Io {
@@ -67,15 +69,25 @@ async function readDeployments(api: CanaryApi, canary: Canary) {
   return { oldDeployment, newDeployment };
 }
 
+/** The namespace's HPAs, or undefined when they cannot be read (RBAC): the status page does without. */
+async function readAutoscalers(api: CanaryApi, namespace: string): Promise<AutoscalerView[] | undefined> {
+  const result = await maybe(api.listAutoscalers(namespace));
+  return result instanceof CliError ? undefined : result;
+}
+
 export async function statusCommand(api: CanaryApi, io: Io, name: string, watch: boolean): Promise<number> {
   const namespace = api.target.namespace;
   const canary = await api.getCanary(namespace, name);
-  const [deployments, route] = await Promise.all([readDeployments(api, canary), api.readRoute(canary)]);
+  const [deployments, route, hpas] = await Promise.all([
+    readDeployments(api, canary),
+    api.readRoute(canary),
+    readAutoscalers(api, namespace),
+  ]);
   if (!watch) {
-    io.out(formatStatus({ canary, ...deployments, route, now: io.now() }));
+    io.out(formatStatus({ canary, ...deployments, route, total: totalText(canary, hpas), now: io.now() }));
     return EXIT.ok;
   }
-  return watchStatus(api, io, namespace, canary, { ...deployments, route });
+  return watchStatus(api, io, namespace, canary, { ...deployments, route }, hpas);
 }
 
 const CLEAR_SCREEN = '\x1b[H\x1b[2J';
@@ -92,6 +104,7 @@ function watchStatus(
   namespace: string,
   first: Canary,
   deployments: { oldDeployment?: DeploymentView; newDeployment?: DeploymentView; route?: RouteView },
+  hpas: AutoscalerView[] | undefined,
 ): Promise<number> {
   let canary = first;
   const views = { ...deployments };
@@ -100,7 +113,8 @@ function watchStatus(
   let finished = false;
 
   const draw = () => {
-    const text = formatStatus({ canary, ...views, now: io.now() });
+    // The HPAs are read once, at start; who last wrote the total follows the Canary's watch.
+    const text = formatStatus({ canary, ...views, total: totalText(canary, hpas), now: io.now() });
     if (text === lastDrawn) return;
     lastDrawn = text;
     io.out(io.tty ? CLEAR_SCREEN + text : `${text}---\n`);
@@ -356,8 +370,10 @@ export function planCommand(io: Io, text: string, source: string, from: string |
   for (const canary of canaries) {
     const name = canary.metadata?.name ?? '(unnamed)';
     const parsed = parseSpec(canary.spec as RawCanarySpec);
-    if (!parsed.ok)
-      throw new CliError(`canary ${name}: invalid spec: ${parsed.problem.message}`, EXIT.invalidInput);
+    // The API server would refuse counts above the total in a manifest being applied.
+    const problem = parsed.ok ? countAboveTotal(parsed.spec) : parsed.problem;
+    if (!parsed.ok || problem)
+      throw new CliError(`canary ${name}: invalid spec: ${problem?.message}`, EXIT.invalidInput);
     const spec = parsed.spec;
     let appliedAt = io.now();
     if (from !== undefined && from !== 'now') {

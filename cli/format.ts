@@ -130,6 +130,8 @@ export interface StatusView {
   newDeployment?: DeploymentView;
   /** The route of spec.trafficRouting as the plugin read it; undefined without routing. */
   route?: RouteView;
+  /** spec.totalReplicas and who sets it (cli/scale.ts). */
+  total?: string;
   now: Date;
 }
 
@@ -163,6 +165,7 @@ export function formatStatus(view: StatusView): string {
         (until ? `until ${formatUtc(until)} (${relativeTo(until, now)})` : 'until kubectl canary promote'),
     );
   }
+  if (view.total !== undefined) field('Total', view.total);
   field('Replicas', replicaLine('old', s.oldReplicas, view.oldDeployment));
   lines.push(`${''.padEnd(13)}${replicaLine('new', s.newReplicas, view.newDeployment)}`);
   const schedule = specString(canary, 'cronSchedule');

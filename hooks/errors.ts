@@ -7,6 +7,7 @@ import { readCommand } from './commands.js';
 import { findCondition, updateConditions, type ConditionType, type ConditionUpdate } from './conditions.js';
 import { desiredChildren, stampOn } from './children.js';
 import { rolloutOf, stepCount } from './rollout.js';
+import { scaleStatus } from './scale.js';
 import { describeSelector } from './selectors.js';
 import { numbered } from './sequence.js';
 import type { CanarySpec, SpecProblem } from './spec.js';
@@ -74,9 +75,12 @@ export function errorDecision(
     ? { state: 'stop' as const, step: 0, rollback: prior.rollback }
     : { state: prior.state ?? 'stop', step: prior.currentStep, rollback: prior.rollback };
   const wasComplete = prior.state === 'complete' || heldTrue('Complete');
-  const decided: Omit<CanaryStatus, 'sequence'> = {
+  const held = {
     oldReplicas: replicasOf(deployments, canary.spec.oldDeployment),
     newReplicas: replicasOf(deployments, canary.spec.newDeployment),
+  };
+  const decided: Omit<CanaryStatus, 'sequence'> = {
+    ...held,
     currentStep: prior.currentStep,
     totalSteps: spec ? stepCount(rolloutOf(spec)) : prior.totalSteps,
     weight: prior.weight,
@@ -112,6 +116,8 @@ export function errorDecision(
       ],
       nowText,
     ),
+    // What is there, whatever spec.totalReplicas now says: an error scales nothing.
+    ...scaleStatus(canary.spec.selector, held),
   };
   const isNews = prior.state !== 'error' || prior.message !== problem.message;
   const { status, record } = numbered(decided, prior, canary.metadata.uid ?? '');

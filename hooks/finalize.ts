@@ -5,6 +5,7 @@
  * and the Canary may go only once none is owned any more.
  */
 import { observedDeployments } from './observed.js';
+import { scaleStatus } from './scale.js';
 import { readPriorStatus } from './status.js';
 import { desiredChildren } from './children.js';
 import type {
@@ -59,6 +60,7 @@ function finalizingStatus(canary: Canary, owned: number): CanaryStatus {
     nextStepTime: null,
     rollback: prior.rollback,
     conditions: prior.conditions,
+    ...scaleStatus(canary.spec.selector, prior),
     sequence: prior.sequence,
   };
 }

@@ -8,6 +8,7 @@ import { updateConditions, type ConditionUpdate } from './conditions.js';
 import type { Availability } from './deployments.js';
 import { desiredChildren, stampOn } from './children.js';
 import { surged } from './placement.js';
+import { scaleStatus } from './scale.js';
 import { findCrashLoopingPod } from './pods.js';
 import { untilText } from './machine.js';
 import {
@@ -216,6 +217,7 @@ export function renderDecision(
       ],
       o.nowText,
     ),
+    ...scaleStatus(o.spec.selector, split),
   };
   const replicas = new Map([
     [o.spec.oldDeployment, split.oldReplicas],

@@ -227,7 +227,9 @@ function steps(raw: RawCanarySpec, total: number, zone: string): SpecStep[] {
     if ('setWeight' in item)
       return { setWeight: wholeNumber(item.setWeight, `${at}.setWeight`, 100, 'percent') };
     if ('setReplicas' in item) {
-      return { setReplicas: wholeNumber(item.setReplicas, `${at}.setReplicas`, total, 'spec.totalReplicas') };
+      // Above the total is not an error: an HPA or kubectl scale may lower the total
+      // under the list, and the step asks for all of it then (SPEC 10, hooks/rollout.ts).
+      return { setReplicas: wholeNumber(item.setReplicas, `${at}.setReplicas`, MAX_REPLICAS, 'replicas') };
     }
     if ('pause' in item) return { pause: pause(item.pause, `${at}.pause`, zone) };
     return fail(at, `has an unknown kind of step "${keys[0]}": use setWeight, setReplicas or pause`);
@@ -241,6 +243,9 @@ function trafficRouting(raw: RawCanarySpec): TrafficRouting | undefined {
 }
 
 const given = (v: unknown) => v !== undefined && v !== null;
+
+/** int32, as the CRD declares replica counts. */
+const MAX_REPLICAS = 2147483647;
 
 export function parseSpec(raw: RawCanarySpec | undefined | null): SpecResult {
   try {
@@ -256,13 +261,9 @@ export function parseSpec(raw: RawCanarySpec | undefined | null): SpecResult {
     }
     const zone = timeZone(spec);
     const list = given(spec.steps) ? steps(spec, totalReplicas, zone) : undefined;
-    let stepReplicas: number | undefined;
-    if (list === undefined) {
-      stepReplicas = integer(spec, 'stepReplicas', 1);
-      if (stepReplicas > totalReplicas) {
-        fail('stepReplicas', `(${stepReplicas}) must not exceed spec.totalReplicas (${totalReplicas})`);
-      }
-    }
+    // A stepReplicas above the total is one step of the whole total: the CRD refuses it when
+    // written, but the total alone may be scaled below it later (SPEC 10).
+    const stepReplicas = list === undefined ? integer(spec, 'stepReplicas', 1) : undefined;
     return {
       ok: true,
       spec: {

@@ -25,6 +25,7 @@ import {
 import { observedDeployments, observedPods } from './observed.js';
 import { observe, settle, type Stage } from './progress.js';
 import { renderDecision } from './render.js';
+import { completedByShorterRollout } from './scale.js';
 import { startingPoint } from './sequence.js';
 import { parseSpec } from './spec.js';
 import { rfc3339 } from './status.js';
@@ -74,6 +75,8 @@ export function decideSync(request: SyncRequest, now: Date): SyncDecision {
       to: position(settled),
     });
   }
+  const shortened = completedByShorterRollout(prior, settled, o.rollout);
+  if (shortened) transitions.push(shortened);
 
   const reading = readCommand(canary, settled.observedCommand);
   let stage: Stage;

@@ -164,6 +164,11 @@ export const CanaryStatus = Type.Object({
   nextStepTime: NullableString({ format: 'date-time' }),
   rollback: Nullable(RollbackRecord),
   conditions: Type.Array(Condition),
+  // Before sequence, which hooks/sequence.ts adds last: the serializer writes keys in this order.
+  /** The scale subresource's status replicas: old + new asked (hooks/scale.ts). */
+  replicas: Type.Integer({ minimum: 0 }),
+  /** The scale subresource's selector: spec.selector as a selector string, "" when unusable. */
+  labelSelector: Type.String(),
   /** The number of the decision this status records, also stamped on the Deployments (hooks/record.ts). */
   sequence: Type.Integer({ minimum: 0 }),
 });

@@ -359,6 +359,13 @@ current-context: stand-in
       );
       return this.sendList(res, url.searchParams, 'EventList', items);
     }
+    if (method === 'GET' && /^\/apis\/[^/]+\/[^/]+\/namespaces\/[^/]+\/[^/]+$/.test(url.pathname)) {
+      // A list of `objects` (the HPAs of a namespace, say), unless a test forbade it above.
+      const items = [...this.objects.entries()]
+        .filter(([p]) => p.startsWith(`${url.pathname}/`))
+        .map(([, o]) => o);
+      return this.sendList(res, url.searchParams, 'List', items);
+    }
     if (method === 'GET' && /^\/apis\/[^/]+\/[^/]+\/namespaces\/[^/]+\/[^/]+\/[^/]+$/.test(url.pathname)) {
       const o = this.objects.get(url.pathname);
       if (o) return this.send(res, 200, o);

@@ -28,6 +28,7 @@ t.test('status: progress, replicas asked and available, next step with countdown
       'State:       running',
       'Message:     Canary is Running',
       'Progress:    [#######|#######|.......|.......|.......] 2/5 (40%)',
+      'Total:       10 replicas',
       'Replicas:    old  web-v1: asked 6, spec 6, available 6, ready 6',
       '             new  web-v2: asked 4, spec 4, available 3, ready 3',
       'Schedule:    */5 * * * * (Asia/Seoul)',
@@ -48,6 +49,7 @@ t.test('status: progress, replicas asked and available, next step with countdown
       'GET /apis/canary.k8shuginn.io/v1alpha1/namespaces/default/canaries/web',
       'GET /apis/apps/v1/namespaces/default/deployments/web-v1',
       'GET /apis/apps/v1/namespaces/default/deployments/web-v2',
+      'GET /apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers',
     ],
   );
 });

@@ -162,6 +162,10 @@ export function syncComplaints(request: RequestLike, response: ResponseLike, now
     const value = status[field];
     if (typeof value !== 'number' || value < 0) complaints.push(`status.${field} is ${String(value)}`);
   }
+  // The scale subresource's replicas (SPEC 10): what the two Deployments are asked, in every state.
+  if (status.replicas !== (status.oldReplicas as number) + (status.newReplicas as number)) {
+    complaints.push(`status.replicas ${String(status.replicas)} is not old + new`);
+  }
   const state = status.state;
   const spec = isRecord(request.parent.spec) ? request.parent.spec : {};
   if (state === 'error') {

@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type AnySchemaObject, type ErrorObject, type FuncKeywordDefinition } from 'ajv';
 import addFormatsPlugin from 'ajv-formats';
-import { Environment } from '@marcbachmann/cel-js';
+import { Environment, Optional } from '@marcbachmann/cel-js';
 import { parseAllDocuments } from 'yaml';
 
 /** An OpenAPI v3 schema node as Kubernetes structural schemas write it. */
@@ -41,6 +41,7 @@ export interface StructuralSchema {
 
 export interface CelRule {
   rule: string;
+  optionalOldSelf?: boolean;
   message?: string;
   messageExpression?: string;
   fieldPath?: string;
@@ -188,6 +189,10 @@ function toCelValue(value: unknown, schema: AnySchemaObject | undefined): unknow
 }
 
 const celEnvironment = new Environment().registerVariable('self', 'dyn');
+// Rules with optionalOldSelf also run on create, with oldSelf an empty optional.
+const transitionEnvironment = new Environment({ enableOptionalTypes: true })
+  .registerVariable('self', 'dyn')
+  .registerVariable('oldSelf', 'optional<dyn>');
 
 /**
  * `x-kubernetes-validations`: each rule is parsed when the schema compiles
@@ -201,11 +206,21 @@ const celKeyword: FuncKeywordDefinition = {
   post: true,
   errors: true,
   compile(rules: CelRule[], parentSchema) {
-    const compiled = rules.map((rule) => ({
-      rule,
-      evaluate: celEnvironment.parse(rule.rule),
-      message: rule.messageExpression ? celEnvironment.parse(rule.messageExpression) : undefined,
-    }));
+    // An object validated on its own is a create: a transition rule (oldSelf) runs only
+    // if it opts in with optionalOldSelf, and then sees no old object.
+    const compiled = rules
+      .filter((rule) => rule.optionalOldSelf === true || !/\boldSelf\b/.test(rule.rule))
+      .map((rule) => {
+        const env = rule.optionalOldSelf ? transitionEnvironment : celEnvironment;
+        const parsed = env.parse(rule.rule);
+        return {
+          rule,
+          evaluate: rule.optionalOldSelf
+            ? (vars: { self: unknown }) => parsed({ ...vars, oldSelf: Optional.none() })
+            : parsed,
+          message: rule.messageExpression ? env.parse(rule.messageExpression) : undefined,
+        };
+      });
     return keywordValidator((data: unknown) => {
       const self = toCelValue(data, parentSchema);
       const errors: Partial<ErrorObject>[] = [];

@@ -738,11 +738,6 @@ const errorCases: { name: string; world: World; message: RegExp }[] = [
     message: /spec\.timeZone "Mars\/Olympus_Mons" is not a known IANA time zone/,
   },
   {
-    name: 'step greater than total',
-    world: { canary: { spec: { stepReplicas: 11 } } },
-    message: /spec\.stepReplicas \(11\) must not exceed spec\.totalReplicas \(10\)/,
-  },
-  {
     name: 'old equals new',
     world: { canary: { spec: { newDeployment: 'my-app-v1' } } },
     message: /spec\.newDeployment must name a different Deployment/,

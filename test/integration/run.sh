@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start a throwaway Kubernetes control plane on loopback (etcd, kube-apiserver,
-# and kube-controller-manager running only its garbage collector: no
-# scheduler, no kubelet, no Deployment controller), run a command against it
+# and kube-controller-manager running only its garbage collector and HPA
+# controller: no scheduler, no kubelet, no Deployment controller), run a command against it
 # with KUBECONFIG set, then stop everything, whatever happened.
 #
 #   bash test/integration/run.sh                 # run the integration tests
@@ -211,14 +211,19 @@ log "kube-apiserver $("$kube_apiserver" --version | awk '{print $2}') on $server
   crd/virtualservices.networking.istio.io crd/destinationrules.networking.istio.io >/dev/null
 log "route CRDs from $(basename "$route_crds")"
 
-# --- kube-controller-manager: the garbage collector only ------------------------
-# It makes "deleting a Canary leaves its Deployments" a real test: whatever still
-# carries the Canary's ownerReference is deleted with it, as on a real cluster.
+# --- kube-controller-manager: the garbage collector and the HPA controller ------
+# The garbage collector makes "deleting a Canary leaves its Deployments" a real
+# test: whatever still carries the Canary's ownerReference is deleted with it,
+# as on a real cluster. The HPA controller scales Canaries through their scale
+# subresource (scale.itest.ts); it acts only on HorizontalPodAutoscalers, which
+# only that test creates, and with no metrics server it can only read scales
+# and enforce min/max. Every 2 s instead of 15, so its tests take seconds.
 # No other controller runs: the tests play the Deployment controller and the
 # kubelet by writing status themselves, so nothing races them.
 start_bg "$tmp/kube-controller-manager.log" "$kube_controller_manager" \
   --kubeconfig="$KUBECONFIG" \
-  --controllers=garbage-collector-controller \
+  --controllers=garbage-collector-controller,horizontal-pod-autoscaler-controller \
+  --horizontal-pod-autoscaler-sync-period=2s \
   --leader-elect=false \
   --secure-port=0 \
   --v=1

@@ -17,6 +17,8 @@ const pending = (): Status => ({
   rollback: null,
   conditions: [],
   sequence: 0,
+  replicas: 10,
+  labelSelector: 'app=my-app',
 });
 
 const rolledBack = (): Status => ({

@@ -93,6 +93,7 @@ t.test('POST /sync answers a Metacontroller v4 request with replicas and a full 
   t.same(Object.keys(body.status).sort(), [
     'conditions',
     'currentStep',
+    'labelSelector',
     'lastStepTime',
     'message',
     'newReplicas',
@@ -100,6 +101,7 @@ t.test('POST /sync answers a Metacontroller v4 request with replicas and a full 
     'observedCommand',
     'oldReplicas',
     'pause',
+    'replicas',
     'rollback',
     'sequence',
     'state',
