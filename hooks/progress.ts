@@ -125,14 +125,29 @@ export function dueTime(p: Progress, o: Observed): Date | undefined {
 }
 
 /**
+ * Surge (SPEC 7a) steps the old Deployment down only after the new replicas
+ * are available, so the old one reaches the step's split a sync later.
+ * Until it has, the next step waits: Metacontroller writes one child at a
+ * time, and a step taken in the same answer as the step-down before it
+ * would, for a moment, add the next step's replicas on top of the old ones
+ * not yet removed (seen on the real engine: 3 + 4 with a total of 5 and a
+ * step of 1).
+ */
+export function hasOldSettled(p: Pick<Progress, 'state' | 'step'>, o: Observed): boolean {
+  if (!o.spec.surge || o.traffic !== undefined) return true;
+  return (o.oldDeployment.spec.replicas ?? 0) <= placementOf(p, o).oldReplicas;
+}
+
+/**
  * The step at the current position is done: its replicas are available, its
- * pause (if any) is over, and with a router the route shows its weight.
+ * pause (if any) is over, with surge the old Deployment is down to its
+ * share, and with a router the route shows its weight.
  */
 export function isStepDone(p: Progress, o: Observed): boolean {
   if (p.pause !== null) return false;
   if (pauseAt(o.rollout, p.step) !== undefined && !p.pauseEnded) return false;
   if (o.traffic !== undefined && o.traffic.shown !== placementOf(p, o).weight) return false;
-  return newReplicasAvailability(p, o).ready;
+  return newReplicasAvailability(p, o).ready && hasOldSettled(p, o);
 }
 
 export function isPaused(p: Progress): p is Progress & { pause: PauseStatus } {

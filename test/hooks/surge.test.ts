@@ -75,5 +75,7 @@ t.test('a step list surges too', async (t) => {
   d.sync(T, { command: 'apply', available: 0 });
   t.same(d.row, [10, 3, 1, 'running', 30, null]);
   d.sync(at(10), { available: 3 });
+  t.same(d.row, [7, 3, 1, 'running', 30, null], 'the old Deployment steps down before the step is done');
+  d.sync(at(11), { available: 3 });
   t.same(d.row, [7, 3, 2, 'running', 30, 'Manual'], 'the pause holds the split at rest');
 });
