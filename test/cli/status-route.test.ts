@@ -167,7 +167,7 @@ t.test('status without trafficRouting: no Route line, no route read', async (t) 
   t.equal(r.code, EXIT.ok, r.stderr);
   t.notMatch(r.stdout, /^Route:/m);
   t.same(
-    api.requests.map((q) => q.path).filter((p) => !p.includes('/canaries/') && !p.includes('/deployments/')),
+    api.requests.map((q) => q.path).filter((p) => /httproutes|virtualservices/.test(p)),
     [],
   );
 });

@@ -103,6 +103,7 @@ type Setup = (d: ListDriver) => void;
 const pending: Setup = (d) => d.sync(T);
 const runningAt2: Setup = (d) => {
   d.sync(T, { command: 'apply' });
+  d.sync(at(5)); // with surge, v1 is down to step 1's share before step 2 is taken
   d.sync(at(30));
 };
 const stoppedAt2: Setup = (d) => {
