@@ -51,13 +51,6 @@ function weights(r: HTTPRoute): [number | undefined, number | undefined] {
   ];
 }
 
-async function status(): Promise<Status> {
-  return (
-    (JSON.parse(await ws.kubectlOk(['get', 'canary', NAME, '-o', 'json'])) as { status?: Status }).status ??
-    {}
-  );
-}
-
 // ---------------------------------------------------------------- the sampler
 
 interface Sample {
@@ -181,7 +174,10 @@ await t.test('2. apply: 10% once backend-v2 has its pod, then a pause until prom
 await t.test('3. promote: 50%, a pause of seconds, then 100% and the old version down', async (t) => {
   await ws.kubectlOk(['canary', 'promote', NAME]);
   t.same(weights(await routeAt(50)), [50, 50], 'the route read back: 50/50');
-  t.match((await status()).weight, 50);
+  // The service patches the route before it answers; Metacontroller writes
+  // the status after, so the route may show 50 a moment before the status does.
+  const at50 = await waitStatus(ws, NAME, 'weight 50', (s) => (s as Status).weight === 50, 10_000);
+  t.match(at50.status, { weight: 50 });
   t.match(await wideRow(), { WEIGHT: '50' });
   t.same(weights(await routeAt(100)), [0, 100], 'the route read back: 0/100');
   // `complete` shows as soon as the last step is entered; the old version
