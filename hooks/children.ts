@@ -18,7 +18,10 @@ function minimalChild(
     spec: {},
   };
   if (deployment.metadata.labels !== undefined) child.metadata.labels = deployment.metadata.labels;
-  if (stamp !== undefined) child.metadata.annotations = { [DECISION_ANNOTATION]: stamp };
+  // Unstamped, a record stays as it is: leaving it out of the answer would have
+  // Metacontroller delete it (its three-way merge drops what it applied before).
+  const record = stamp ?? deployment.metadata.annotations?.[DECISION_ANNOTATION];
+  if (record !== undefined) child.metadata.annotations = { [DECISION_ANNOTATION]: record };
   if (replicas !== undefined) child.spec.replicas = replicas;
   return child;
 }
@@ -45,9 +48,9 @@ export function desiredChildren(
 }
 
 /**
- * The Deployments to carry the record: the two the Canary scales, and any
- * that carries its record already (a spec too broken to name them must not
- * leave a stale record behind). None without a uid to tell Canaries apart.
+ * Where an error's record goes: the two the Canary scales, and any that
+ * carries its record already (a spec too broken to name them must not leave
+ * a stale record behind). None without a uid to tell Canaries apart.
  */
 export function stampOn(
   canary: Canary,
@@ -60,6 +63,38 @@ export function stampOn(
   const names = new Set([...scaled].filter((name) => deployments.has(name)));
   for (const [name, deployment] of deployments) {
     if (readRecord(deployment, uid)) names.add(name);
+  }
+  return { names, value: record };
+}
+
+/**
+ * Where a decision's record goes: on the Deployments whose replicas it
+ * changes, which are written anyway, so a step costs the Deployment writes
+ * its replicas need and no more. Stamping the old Deployment too, unchanged
+ * while a surge step scales the new one up, was a third write per step
+ * (issue 11). The other Deployments keep the record they carry: the newest
+ * among them is the one that counts (newestRecord), and a child the answer
+ * does not write tells nothing a stale cache could hide. A decision that
+ * changes no replicas (a pause begins, a command, the rollout completes at
+ * the same replicas) goes on the first of `fallback` that exists: the new
+ * Deployment, then the old.
+ */
+export function stampWhereWritten(
+  canary: Canary,
+  deployments: ReadonlyMap<string, Deployment>,
+  replicas: ReadonlyMap<string, number>,
+  fallback: readonly string[],
+  record: string,
+): Stamp | undefined {
+  if ((canary.metadata.uid ?? '') === '') return undefined;
+  const names = new Set<string>();
+  for (const [name, count] of replicas) {
+    const deployment = deployments.get(name);
+    if (deployment !== undefined && deployment.spec.replicas !== count) names.add(name);
+  }
+  if (names.size === 0) {
+    const first = fallback.find((name) => deployments.has(name));
+    if (first !== undefined) names.add(first);
   }
   return { names, value: record };
 }

@@ -6,7 +6,7 @@
 import { unknownCommandMessage, type CommandReading } from './commands.js';
 import { updateConditions, type ConditionUpdate } from './conditions.js';
 import type { Availability } from './deployments.js';
-import { desiredChildren, stampOn } from './children.js';
+import { desiredChildren, stampWhereWritten } from './children.js';
 import { surged } from './placement.js';
 import { scaleStatus } from './scale.js';
 import { findCrashLoopingPod } from './pods.js';
@@ -233,7 +233,13 @@ export function renderDecision(
       children: desiredChildren(
         deployments,
         replicas,
-        stampOn(o.canary, deployments, replicas.keys(), record),
+        stampWhereWritten(
+          o.canary,
+          deployments,
+          replicas,
+          [o.spec.newDeployment, o.spec.oldDeployment],
+          record,
+        ),
       ),
       resyncAfterSeconds: resyncAfter(p, o, waiting, unsettled || split.oldReplicas > target.oldReplicas),
     },

@@ -100,3 +100,47 @@ t.test('a step late for its tick adds one write, the waiting message, and no mor
   );
   t.same(sim.violations, []);
 });
+
+/** The part of each Deployment the hook's answers write: its replicas and its annotations. */
+function written(sim: Simulation): Map<string, string> {
+  return new Map(
+    [...sim.cluster.deployments].map(([key, d]) => [
+      key.split('/')[1] ?? key,
+      JSON.stringify([d.object.spec.replicas, d.object.metadata.annotations ?? {}]),
+    ]),
+  );
+}
+
+t.test(
+  'a surge step costs the Deployment writes its replicas need: the new one up, then the old one down',
+  async (t) => {
+    // Issue 11: stamping the decision record on the unchanged old Deployment
+    // too, when the step scaled only the new one up, was a third write a step.
+    const sim = await Simulation.start({
+      start: '2026-11-23T10:00:00Z',
+      spec: { surge: true },
+      command: 'apply',
+      deploymentControllerDelaySeconds: 3,
+    });
+    t.teardown(() => sim.close());
+    let before = written(sim);
+    const byStep = new Map<number, string[]>();
+    const end = Date.parse('2026-11-23T10:04:30Z');
+    while (sim.now.getTime() < end) {
+      await sim.sync();
+      const after = written(sim);
+      const step = sim.status?.currentStep ?? 0;
+      for (const [name, value] of after) {
+        if (before.get(name) !== value) byStep.set(step, [...(byStep.get(step) ?? []), name]);
+      }
+      before = after;
+      sim.advanceBy(1);
+    }
+    // Step 1 starts from v1 at the total: v2 up, then v1 down, as every step.
+    for (const step of [1, 2, 3, 4, 5]) {
+      t.same(byStep.get(step), ['my-app-v2', 'my-app-v1'], `step ${step}: v2 written once, then v1 once`);
+    }
+    t.equal(sim.status?.state, 'complete');
+    t.same(sim.violations, []);
+  },
+);
