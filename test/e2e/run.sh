@@ -52,7 +52,7 @@
 #                                this value)
 #   KEEP_CLUSTER_LOGS            folder to copy every log into at the end
 #                                (always done on failure, into
-#                                test/integration/.cache/e2e-logs)
+#                                test/integration/.cache/e2e-logs/<cluster>)
 #   E2E_SKIP_BUILD=1             run dist/ as it is, even if sources are newer
 #   E2E_REPORT_DIR               folder the tests write their figures into
 #                                (JSON), e.g. for repeat.sh
@@ -129,7 +129,8 @@ stop_all() {
   stop_command
   bash "$ctl" stop-all || true
   local keep="${KEEP_CLUSTER_LOGS:-}"
-  if [[ $status -ne 0 && -z $keep ]]; then keep="$repo/test/integration/.cache/e2e-logs"; fi
+  # Per cluster: test/e2e/all.sh runs two at once.
+  if [[ $status -ne 0 && -z $keep ]]; then keep="$repo/test/integration/.cache/e2e-logs/$(basename "$state")"; fi
   if [[ -n $keep ]]; then
     mkdir -p "$keep"
     cp "$state"/*.log "$keep"/ 2>/dev/null || true

@@ -14,24 +14,52 @@
 # Each test file runs as a plain node process with tap's TypeScript loader,
 # not through the tap runner: the runner keeps its state and coverage in the
 # project's .tap/ folder, which `npm test` in the same tree must have alone.
+# Types are checked by `npm run typecheck`; here only transpile, as tap does.
+# A test drives a cluster and child processes: allow it more than tap's 30 s.
+_run_test_file() {
+  TAP_TIMEOUT="$RUN_TESTS_TIMEOUT" TS_NODE_TRANSPILE_ONLY=1 node --import="file://$RUN_TESTS_LOADER" \
+    --enable-source-maps "$1"
+}
+
+# run_tests FILE...: one file after another, each file's TAP printed as it
+# runs. A FILE argument may name several files joined by spaces
+# ("a.e2e.ts b.e2e.ts"): those run at the same time (their TAP is printed
+# whole as each ends, in the order given), for files that share a cluster
+# without disturbing each other; the next argument starts once all of them
+# have ended.
 run_tests() {
   [[ -f $RUN_TESTS_LOADER ]] || {
     log "run npm ci first: $RUN_TESTS_LOADER is missing"
     return 1
   }
-  local file out passed=0 failed=0 bad_files=()
-  for file in "$@"; do
-    log "$file"
-    out="$RUN_TESTS_OUT/$(basename "$file").tap"
-    # Types are checked by `npm run typecheck`; here only transpile, as tap does.
-    # A test drives a cluster and child processes: allow it more than tap's 30 s.
-    if TAP_TIMEOUT="$RUN_TESTS_TIMEOUT" TS_NODE_TRANSPILE_ONLY=1 node --import="file://$RUN_TESTS_LOADER" \
-      --enable-source-maps "$file" | tee "$out"; then :; else
-      bad_files+=("$file")
+  local group file out passed=0 failed=0 bad_files=() files pids i
+  for group in "$@"; do
+    read -r -a files <<<"$group"
+    if ((${#files[@]} == 1)); then
+      file="${files[0]}"
+      log "$file"
+      out="$RUN_TESTS_OUT/$(basename "$file").tap"
+      _run_test_file "$file" | tee "$out" || bad_files+=("$file")
+    else
+      log "together: ${files[*]}"
+      pids=()
+      for file in "${files[@]}"; do
+        _run_test_file "$file" >"$RUN_TESTS_OUT/$(basename "$file").tap" 2>&1 &
+        pids+=($!)
+      done
+      for i in "${!files[@]}"; do
+        file="${files[$i]}"
+        wait "${pids[$i]}" || bad_files+=("$file")
+        log "$file"
+        cat "$RUN_TESTS_OUT/$(basename "$file").tap"
+      done
     fi
-    # Top-level subtests are the unindented ok / not ok lines.
-    passed=$((passed + $(grep -c '^ok ' "$out" || true)))
-    failed=$((failed + $(grep -c '^not ok ' "$out" || true)))
+    for file in "${files[@]}"; do
+      out="$RUN_TESTS_OUT/$(basename "$file").tap"
+      # Top-level subtests are the unindented ok / not ok lines.
+      passed=$((passed + $(grep -c '^ok ' "$out" || true)))
+      failed=$((failed + $(grep -c '^not ok ' "$out" || true)))
+    done
   done
   if ((${#bad_files[@]} > 0 && failed == 0)); then failed=${#bad_files[@]}; fi
   echo
