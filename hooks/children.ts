@@ -3,6 +3,7 @@
  * the replicas asked of the two the Canary scales and the decision record
  * stamped where it belongs.
  */
+import { isAtRest } from './deployments.js';
 import { DECISION_ANNOTATION, readRecord } from './record.js';
 import type { Canary, Deployment, DesiredChild } from './wire.js';
 
@@ -72,12 +73,18 @@ export function stampOn(
  * changes, which are written anyway, so a step costs the Deployment writes
  * its replicas need and no more. Stamping the old Deployment too, unchanged
  * while a surge step scales the new one up, was a third write per step
- * (issue 11). The other Deployments keep the record they carry: the newest
- * among them is the one that counts (newestRecord), and a child the answer
- * does not write tells nothing a stale cache could hide. A decision that
- * changes no replicas (a pause begins, a command, the rollout completes at
- * the same replicas) goes on the first of `fallback` that exists: the new
- * Deployment, then the old.
+ * (issue 11). The others keep the record they carry: the newest among them
+ * is the one that counts (newestRecord). A decision that changes no
+ * replicas (a pause begins, a command) goes on the first of `fallback`
+ * that exists: the new Deployment, then the old.
+ *
+ * The record must outlive a refused write, or the next sync takes the
+ * decision again from the status before it (a second Event, a later step
+ * time). Metacontroller writes from its cache, so a write to a Deployment
+ * its controller is still busy with (a new pod template, pods coming up)
+ * is often refused as a conflict; when a stamped Deployment is not at rest
+ * and no Deployment carries the record yet, the other Deployments named in
+ * `fallback` carry it as well.
  */
 export function stampWhereWritten(
   canary: Canary,
@@ -96,5 +103,13 @@ export function stampWhereWritten(
     const first = fallback.find((name) => deployments.has(name));
     if (first !== undefined) names.add(first);
   }
+  const kept = [...deployments.values()].some(
+    (d) => d.metadata.annotations?.[DECISION_ANNOTATION] === record,
+  );
+  const mayBeRefused = [...names].some((name) => {
+    const deployment = deployments.get(name);
+    return deployment !== undefined && !isAtRest(deployment);
+  });
+  if (!kept && mayBeRefused) for (const name of fallback) if (deployments.has(name)) names.add(name);
   return { names, value: record };
 }

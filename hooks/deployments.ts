@@ -19,6 +19,23 @@ export function isObservedGenerationCurrent(deployment: Deployment): boolean {
 }
 
 /**
+ * The Deployment controller has nothing left to write to it: it has seen
+ * the latest spec and every replica asked for is updated and available.
+ * One that is not at rest gets status writes soon, and a write of ours
+ * made from an older copy of it is refused as a conflict.
+ */
+export function isAtRest(deployment: Deployment): boolean {
+  const asked = deployment.spec.replicas ?? 1;
+  const status = deployment.status;
+  return (
+    isObservedGenerationCurrent(deployment) &&
+    (status?.replicas ?? 0) === asked &&
+    (status?.updatedReplicas ?? 0) === asked &&
+    (status?.availableReplicas ?? 0) === asked
+  );
+}
+
+/**
  * What a step waits for, in words that stay the same from the step's
  * decision until its replicas are available: each change of a status
  * message is a status write, and counting replicas in it (1 of 4, 2 of 4,

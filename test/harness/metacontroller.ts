@@ -114,6 +114,13 @@ export class Metacontroller {
   loseStatusWrites = 0;
   /** The next this many child updates are refused as conflicts and skipped. */
   loseChildUpdates = 0;
+  /**
+   * The next update of each named child (the count per name) is refused as a
+   * conflict, as the real v4.17 does when its cached copy is older than the
+   * object: the other children are still written, but the sync then fails
+   * before its status write.
+   */
+  readonly refuseUpdatesOf = new Map<string, number>();
   /** Every status the Canary has had, oldest first: what a lagging parent cache serves. */
   private readonly statusHistory: (Canary['status'] | undefined)[] = [];
   /** Routes (HTTPRoutes, VirtualServices) customize may ask for by name. */
@@ -336,6 +343,7 @@ export class Metacontroller {
     const namespace = canary.metadata.namespace;
     const observed = request.children[DEPLOYMENT_CHILD_KEY] ?? {};
     const returned = new Map<string, DesiredChild>();
+    let failed = false;
     for (const child of response.children) {
       if (child.apiVersion !== 'apps/v1' || child.kind !== 'Deployment') continue;
       returned.set(child.metadata.name, child);
@@ -346,6 +354,12 @@ export class Metacontroller {
       if (!observed[name]) continue;
       if (this.loseChildUpdates > 0 && this.childChanges(observed[name], child)) {
         this.loseChildUpdates -= 1;
+        continue;
+      }
+      const refusals = this.refuseUpdatesOf.get(name) ?? 0;
+      if (refusals > 0 && this.childChanges(observed[name], child)) {
+        this.refuseUpdatesOf.set(name, refusals - 1);
+        failed = true;
         continue;
       }
       if (child.metadata.annotations !== undefined) {
@@ -363,7 +377,9 @@ export class Metacontroller {
       if (!returned.has(name)) this.cluster.deleteDeployment(`${namespace}/${name}`);
     }
     // The API server refuses a status its schema rejects; the Canary keeps the old one.
-    if (this.loseStatusWrites > 0) {
+    if (failed) {
+      // A refused child update ends the sync before its status write.
+    } else if (this.loseStatusWrites > 0) {
       this.loseStatusWrites -= 1;
     } else if (validateCanaryStatus(response.status).length === 0) {
       // AtomicStatusUpdate: a fresh read of the parent, its status replaced

@@ -91,3 +91,43 @@ t.test('an unstamped Deployment keeps the record it carries, byte for byte', asy
     'and one that carries none gets none',
   );
 });
+
+t.test('a stamped Deployment its controller is busy with: the record goes on both', async (t) => {
+  const busy = (d: Deployment): Deployment => ({ ...d, metadata: { ...d.metadata, generation: 9 } });
+  const cases: [why: string, seen: Map<string, Deployment>, stamped: string[]][] = [
+    [
+      'v2 has a new pod template its controller has not seen',
+      new Map([...observed(10, 0)].map(([n, d]) => [n, n === NEW ? busy(d) : d])),
+      [OLD, NEW],
+    ],
+    [
+      'v2 still starting pods',
+      new Map(
+        [...observed(10, 0)].map(([n, d]) => [
+          n,
+          n === NEW ? { ...d, status: { ...d.status, availableReplicas: 0, replicas: 1 } } : d,
+        ]),
+      ),
+      [OLD, NEW],
+    ],
+    ['v2 at rest', observed(10, 0), [NEW]],
+    [
+      'busy, but a Deployment carries this record already: nothing to spread',
+      new Map([...observed(10, 0, [RECORD])].map(([n, d]) => [n, n === NEW ? busy(d) : d])),
+      [NEW],
+    ],
+  ];
+  for (const [why, seen, stamped] of cases) {
+    const stamp = stampWhereWritten(
+      canary(),
+      seen,
+      new Map([
+        [OLD, 10],
+        [NEW, 2],
+      ]),
+      [NEW, OLD],
+      RECORD,
+    );
+    t.same([...(stamp?.names ?? [])].sort(), [...stamped].sort(), why);
+  }
+});

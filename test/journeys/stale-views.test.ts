@@ -143,3 +143,38 @@ t.test('a lost child update: the next sync applies it again', async (t) => {
   );
   t.same(sim.violations, []);
 });
+
+t.test('the new Deployment refused at a restart: the restart is decided once', async (t) => {
+  // Seen on the real engine (issue 11): the user's new pod template keeps the
+  // Deployment controller writing to my-app-v2, so Metacontroller's update of
+  // it from its cached copy is refused, and the sync ends before its status
+  // write. The record must then be on my-app-v1, or the next sync restarts
+  // again from the rolled-back status: a second Restarted Event.
+  const sim = await Simulation.start({
+    start: '2026-11-23T10:00:00Z',
+    spec: { surge: true },
+    command: 'apply',
+    deploymentControllerDelaySeconds: 3,
+  });
+  t.teardown(() => sim.close());
+  sim.setPodBehaviour('my-app-v2', { kind: 'crash', afterSeconds: 5 });
+  await sim.sync();
+  for (let i = 0; i < 40; i++) {
+    sim.advanceBy(1);
+    await sim.sync();
+  }
+  t.equal(sim.status?.state, 'stop', 'rolled back on the crashing pods');
+  sim.advanceTo('2026-11-23T10:00:45Z');
+  sim.setImage('my-app-v2', 'my-app:2.0.1', { kind: 'ready', afterSeconds: 5 });
+  sim.metacontroller.refuseUpdatesOf.set('my-app-v2', 1);
+  await sim.sync();
+  t.equal(sim.status?.state, 'stop', 'the refused sync wrote no status');
+  await sim.runUntil('2026-11-23T10:01:30Z');
+  t.same(
+    announced(sim).filter((a) => a.startsWith('Restarted')),
+    ['Restarted 0->1'],
+    'restarted once, though the first answer was only half applied',
+  );
+  t.equal(sim.status?.currentStep, 2, 'and the rollout goes on from there');
+  t.same(sim.violations, []);
+});
