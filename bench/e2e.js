@@ -27,6 +27,7 @@
  *   npm run bench:e2e                  # 100 Canaries, Metacontroller's default client limits
  *   npm run bench:e2e -- 500
  *   METACONTROLLER_ARGS="--client-go-qps=50 --client-go-burst=100" npm run bench:e2e
+ *   METACONTROLLER_ENV="GOGC=50" npm run bench:e2e     # Metacontroller's environment alone
  *   BENCH_E2E_RESULTS=path.json        # also write the figures as JSON
  *   BENCH_E2E_IDLE_SECONDS=30          # each idle window
  */
@@ -269,6 +270,13 @@ await waitFor(
 );
 say(`hooks pointed at the counting proxy on 127.0.0.1:${proxyPort}`);
 
+/** The service's V8 heap in use (its own /metrics), in MB: what its RSS holds beyond the heap is not per Canary. */
+async function serviceHeapMB() {
+  const text = await (await fetch(new URL('/metrics', SERVICE))).text();
+  const m = /^nodejs_heap_size_used_bytes (\S+)/m.exec(text);
+  return m ? Number((Number(m[1]) / 2 ** 20).toFixed(1)) : NaN;
+}
+
 async function serviceSyncs() {
   const res = await fetch(new URL('/metrics', SERVICE));
   const text = await res.text();
@@ -372,6 +380,7 @@ if (extraNodes > 0) {
 
 // Resident memory before any Canary exists, for the cost per Canary.
 const rssBefore = await Promise.all(COMPONENTS.map(async (c) => memoryOf(await pidOf(c)).rssMB));
+const heapBefore = await serviceHeapMB();
 await kubectl(['create', 'namespace', NS]);
 await waitFor(
   'the default ServiceAccount',
@@ -479,6 +488,7 @@ const syncs1 = await serviceSyncs();
 const proxy1 = JSON.parse(JSON.stringify(hookStats));
 const peaks = pids.map((p) => memoryOf(p).peakMB);
 const rssAfter = pids.map((p) => memoryOf(p).rssMB);
+const heapAfter = await serviceHeapMB();
 
 say(`rollout done; writes settled ${await quiet()} s later`);
 const idle2From = Date.now();
@@ -527,6 +537,7 @@ const cpuTotal = CONTROL_PLANE.reduce((a, name) => a + (usage[name]?.cpuSeconds 
 const figures = {
   canaries: COUNT,
   metacontrollerArgs: env.METACONTROLLER_ARGS ?? '',
+  metacontrollerEnv: env.METACONTROLLER_ENV ?? '',
   createdToPendingSeconds: Math.round((readyAt - createdAt) / 1000),
   rolloutSeconds: Math.round(seconds),
   allComplete: doneAt > 0,
@@ -534,6 +545,7 @@ const figures = {
   applyToStep1Ms: spread(first),
   stepLatenessMs: spread(lateness),
   usage,
+  serviceHeapUsedMB: { before: heapBefore, after: heapAfter },
   serviceShareOfCpu: Number(((usage['canary-hooks']?.cpuSeconds ?? 0) / (cpuTotal || 1)).toFixed(3)),
   syncsPerSecond: Number((syncReq / seconds).toFixed(2)),
   syncsByServiceMetrics: syncs1 - syncs0,
@@ -567,7 +579,8 @@ const figures = {
 const fmt = (s) =>
   `p50 ${(s.p50 / 1000).toFixed(1)} s, p99 ${(s.p99 / 1000).toFixed(1)} s, max ${(s.max / 1000).toFixed(1)} s (n=${s.n})`;
 console.log(
-  `\n${COUNT} Canaries, Metacontroller ${figures.metacontrollerArgs || 'with its default client limits'}`,
+  `\n${COUNT} Canaries, Metacontroller ${figures.metacontrollerArgs || 'with its default client limits'}` +
+    (figures.metacontrollerEnv ? `, environment ${figures.metacontrollerEnv}` : ''),
 );
 console.log(
   `  rollout: ${figures.rolloutSeconds} s from apply to every v2 available; ${steps} steps${doneAt ? '' : ' (NOT all complete)'}`,
@@ -578,6 +591,9 @@ for (const [name, u] of Object.entries(usage))
   console.log(
     `  ${name}: ${u.cpuSeconds} CPU s, peak RSS ${u.peakRssMB} MB, RSS ${u.rssBeforeMB} MB before the Canaries, ${u.rssAfterMB} MB after`,
   );
+console.log(
+  `  canary-hooks' V8 heap in use: ${figures.serviceHeapUsedMB.before} MB before the Canaries, ${figures.serviceHeapUsedMB.after} MB after`,
+);
 console.log(
   `  control plane (all but kwok): ${cpuTotal.toFixed(2)} CPU s, ${((cpuTotal / COUNT) * 1000).toFixed(0)} CPU ms per Canary`,
 );

@@ -46,6 +46,7 @@
 #   KUBE_VERSION, E2E_*_VERSION  releases (kube-binaries.sh, versions.sh)
 #   METACONTROLLER_BIN           your own Metacontroller binary (binaries.sh)
 #   METACONTROLLER_ARGS          extra flags for it, e.g. "--client-go-qps=50"
+#   METACONTROLLER_ENV           its environment, e.g. "GOGC=50 GOMEMLIMIT=200MiB"
 #   E2E_APISERVER_ARGS           extra flags for kube-apiserver, e.g.
 #                                "--max-requests-inflight=800" (after run.sh's
 #                                own: a single-valued flag given again takes
@@ -325,6 +326,9 @@ define metacontroller "curl -fsS http://127.0.0.1:$mc_health/readyz" -- "$e2e_di
   --discovery-interval=10s \
   --zap-log-level=info \
   "${mc_extra[@]}"
+# Its environment alone, not the other Go components' (e.g. GOGC=50).
+read -r -a mc_env <<<"${METACONTROLLER_ENV:-}"
+((${#mc_env[@]} == 0)) || printf '%s\n' "${mc_env[@]}" >"$state/metacontroller.env"
 bash "$ctl" start metacontroller
 export E2E_METACONTROLLER_LOG="$state/metacontroller.log"
 
