@@ -165,7 +165,8 @@ export function isPaused(p: Progress): p is Progress & { pause: PauseStatus } {
  */
 export function wasComplete(prior: Pick<PriorStatus, 'state' | 'conditions'>): boolean {
   if (prior.state === 'complete') return true;
-  return prior.state === 'error' && findCondition(prior.conditions, 'Complete')?.status === 'True';
+  const held = findCondition(prior.conditions, 'Complete');
+  return prior.state === 'error' && (held?.status === 'True' || held?.reason === 'Completing');
 }
 
 /**
