@@ -26,14 +26,12 @@ const num = (w: number | undefined) => (w === undefined ? '-' : String(w));
 
 /** Lines after the `Route:` label, the first one beside it. */
 export function routeLines(route: RouteView, asked: number | undefined): string[] {
-  const head = `${route.kind} ${route.name} (${route.oldBackend} -> ${route.newBackend})`;
+  // A spec the hook refuses names no backends to show.
+  const backends = route.oldBackend === '' ? '' : ` (${route.oldBackend} -> ${route.newBackend})`;
+  const head = `${route.kind} ${route.name}${backends}`;
   const askedText = asked === undefined ? '-' : `${asked}%`;
   if (route.error) return [head, `weight asked ${askedText}; the route cannot be read: ${route.error}`];
-  if (route.rules.length === 0)
-    return [
-      head,
-      `weight asked ${askedText}; no rule names both ${route.oldBackend} and ${route.newBackend}`,
-    ];
+  if (route.problem) return [head, `weight asked ${askedText}; no weight can be set: ${route.problem}`];
   return [
     head,
     `weight asked ${askedText}, the route has ${routeHas(route)}`,

@@ -6,6 +6,7 @@
 import { readCommand } from './commands.js';
 import { findCondition, updateConditions, type ConditionType, type ConditionUpdate } from './conditions.js';
 import { desiredChildren, stampOn } from './children.js';
+import { wasComplete as isComplete } from './progress.js';
 import { rolloutOf, stepCount } from './rollout.js';
 import { scaleStatus } from './scale.js';
 import { describeSelector } from './selectors.js';
@@ -74,7 +75,7 @@ export function errorDecision(
   const rolledBack = heldTrue('RolledBack')
     ? { state: 'stop' as const, step: 0, rollback: prior.rollback }
     : { state: prior.state ?? 'stop', step: prior.currentStep, rollback: prior.rollback };
-  const wasComplete = prior.state === 'complete' || heldTrue('Complete');
+  const wasComplete = isComplete(prior);
   const held = {
     oldReplicas: replicasOf(deployments, canary.spec.oldDeployment),
     newReplicas: replicasOf(deployments, canary.spec.newDeployment),
@@ -100,7 +101,10 @@ export function errorDecision(
         // Held as it was: the step has not moved, and the memory must survive the error.
         ...heldCondition(prior, 'StepAvailable'),
         rolledBackCondition(rolledBack),
-        completeCondition(wasComplete ? 'complete' : 'error'),
+        // A Canary complete but still completing holds what it had (Completing, and what was left).
+        ...(wasComplete && heldCondition(prior, 'Complete').length > 0
+          ? heldCondition(prior, 'Complete')
+          : [completeCondition(wasComplete ? 'complete' : 'error')]),
         ...heldCondition(prior, 'Paused'),
         // A route that cannot carry the Canary says so; any other error leaves what the route had.
         ...(problem.kind === 'RouteInvalid'

@@ -157,6 +157,19 @@ export function isPaused(p: Progress): p is Progress & { pause: PauseStatus } {
 // ------------------------------------------------------- settling the prior
 
 /**
+ * The last status says the Canary was complete. An error hides the state it
+ * interrupted but holds the Complete condition as it was (hooks/errors.ts):
+ * without it, a complete Canary whose last step asks less than every replica
+ * would come out of the error running at that step and scale the old
+ * Deployment up again.
+ */
+export function wasComplete(prior: Pick<PriorStatus, 'state' | 'conditions'>): boolean {
+  if (prior.state === 'complete') return true;
+  const held = findCondition(prior.conditions, 'Complete');
+  return prior.state === 'error' && (held?.status === 'True' || held?.reason === 'Completing');
+}
+
+/**
  * Where the canary stands, from the last status. A canary coming out of
  * `error` has lost its state, so it is rebuilt from what remains: the step and
  * the last command acted on.
@@ -166,7 +179,7 @@ export function settle(prior: PriorStatus, rollout: Rollout, nowText: string): P
   let state: SettledState;
   // A position past the end of an edited list completes, as the last step would.
   const pastEnd = prior.currentStep > stepCount(rollout);
-  if (prior.state === 'complete' || pastEnd || completesOnEntry(rollout, step)) state = 'complete';
+  if (wasComplete(prior) || pastEnd || completesOnEntry(rollout, step)) state = 'complete';
   else if (step === 0) state = 'stop';
   else if (prior.state === 'running' || prior.state === 'stop') state = prior.state;
   else state = prior.observedCommand === 'apply' ? 'running' : 'stop';

@@ -7,7 +7,7 @@ import { unknownCommandMessage, type CommandReading } from './commands.js';
 import { updateConditions, type ConditionUpdate } from './conditions.js';
 import type { Availability } from './deployments.js';
 import { desiredChildren, stampWhereWritten } from './children.js';
-import { surged } from './placement.js';
+import { surged, type Placement } from './placement.js';
 import { scaleStatus } from './scale.js';
 import { findCrashLoopingPod } from './pods.js';
 import { untilText } from './machine.js';
@@ -27,7 +27,7 @@ import { stepCount } from './rollout.js';
 import { numbered } from './sequence.js';
 import { rfc3339, type PriorStatus } from './status.js';
 import { isUnsettled, routedSplit, routeWriteFor, type RoutedPlacement } from './traffic.js';
-import { completingMessage, trafficConditions } from './traffic-status.js';
+import { routedCompletionLeft, trafficConditions } from './traffic-status.js';
 import { commandCondition, completeCondition, rolledBackCondition } from './verdicts.js';
 import type { CanaryStatus, Deployment, RouteWrite, SyncResponse } from './wire.js';
 
@@ -57,7 +57,11 @@ function stateMessage(p: Progress, o: Observed, waiting: Availability | undefine
   return p.step === 0 ? MESSAGES.pending : MESSAGES.stopped;
 }
 
-function progressingCondition(p: Progress, waiting: Availability | undefined): ConditionUpdate {
+function progressingCondition(
+  p: Progress,
+  waiting: Availability | undefined,
+  left: string | undefined,
+): ConditionUpdate {
   if (p.state === 'running' && isPaused(p)) {
     return {
       type: 'Progressing',
@@ -81,7 +85,7 @@ function progressingCondition(p: Progress, waiting: Availability | undefined): C
       type: 'Progressing',
       status: 'False',
       reason: 'Complete',
-      message: 'Every replica runs the new version',
+      message: left === undefined ? 'Every replica runs the new version' : `Every step is taken; ${left}`,
     };
   }
   if (isRolledBack(p)) {
@@ -155,6 +159,24 @@ export function weightOf(split: { newReplicas: number }, totalReplicas: number):
   return Math.round((100 * split.newReplicas) / totalReplicas);
 }
 
+/**
+ * What a complete Canary still waits for before every replica runs the new
+ * version, or undefined once nothing: with a router the route and then the
+ * old Deployment (hooks/traffic-status.ts); with surge the old Deployment,
+ * which gives way as the new replicas become available (SPEC 7a). Judged on
+ * what this answer asks, as status.oldReplicas is.
+ */
+function completionLeft(p: Progress, o: Observed, target: Placement, split: Placement): string | undefined {
+  if (p.state !== 'complete') return undefined;
+  if (o.traffic !== undefined) return routedCompletionLeft(p, o, target, split);
+  if (split.oldReplicas <= target.oldReplicas) return undefined;
+  const available = o.newDeployment.status?.availableReplicas ?? 0;
+  return (
+    `${o.spec.oldDeployment} keeps ${split.oldReplicas} replicas until ${target.newReplicas} ` +
+    `replicas of ${o.spec.newDeployment} are available (${available} now)`
+  );
+}
+
 /** The replicas (and with a router the weight) this sync asks, from the position's target and what is observed. */
 function splitOf(target: ReturnType<typeof placementOf>, o: Observed) {
   if (o.traffic !== undefined) {
@@ -186,10 +208,15 @@ export function renderDecision(
   const waiting = ready && !ready.ready && o.now >= (due ?? o.now) ? ready : undefined;
   // While paused the next step is due when the pause ends (unknown for one that waits for promote).
   const next = running && isPaused(p) ? p.pause.until : due ? rfc3339(due) : null;
+  const left = completionLeft(p, o, target, split);
+  // Only a routed Canary's message says what is left: with surge alone, as for every
+  // other step, it does not tell the old Deployment's step-down apart.
+  const completing =
+    o.traffic !== undefined && left !== undefined ? `${MESSAGES.complete}: ${left}` : undefined;
   const message =
     reading.kind === 'unknown'
       ? unknownCommandMessage(reading.value)
-      : (completingMessage(p, o, target, split) ?? stateMessage(p, o, waiting));
+      : (completing ?? stateMessage(p, o, waiting));
   const decided: Omit<CanaryStatus, 'sequence'> = {
     oldReplicas: split.oldReplicas,
     newReplicas: split.newReplicas,
@@ -208,10 +235,10 @@ export function renderDecision(
       [
         { type: 'Valid', status: 'True', reason: 'Valid', message: 'Spec and Deployments are valid' },
         commandCondition(reading, p.observedCommand),
-        progressingCondition(p, waiting),
+        progressingCondition(p, waiting, left),
         stepAvailableCondition(p, o),
         rolledBackCondition(p),
-        completeCondition(p.state),
+        completeCondition(p.state, left),
         pausedCondition(p),
         ...trafficConditions(o, target, split),
       ],

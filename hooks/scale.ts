@@ -9,7 +9,7 @@
  * steps from the spec as it is now (hooks/rollout.ts), so a new total is
  * split at the current position like any other edit of the spec.
  */
-import type { Progress } from './progress.js';
+import { wasComplete, type Progress } from './progress.js';
 import { stepCount, type Rollout } from './rollout.js';
 import type { CanarySpec, SpecProblem } from './spec.js';
 import type { PriorStatus } from './status.js';
@@ -136,13 +136,16 @@ export function countAboveTotal(
  * total scaled down, or an edit) so that its step is now the last or past it:
  * it completes in this sync (hooks/progress.ts settles it), and that is
  * announced like any completion, for the Event and canary_completions_total.
+ * A Canary in `error` counts too unless it was complete before the error: the
+ * edit that makes the spec valid again is often the one that shortened it.
  */
 export function completedByShorterRollout(
   prior: PriorStatus,
   settled: Progress,
   rollout: Rollout,
 ): Transition | undefined {
-  if (settled.state !== 'complete' || (prior.state !== 'running' && prior.state !== 'stop')) return undefined;
+  if (settled.state !== 'complete' || wasComplete(prior)) return undefined;
+  if (prior.state !== 'running' && prior.state !== 'stop' && prior.state !== 'error') return undefined;
   const from = { state: prior.state, step: prior.currentStep };
   const message = `Completed: step ${prior.currentStep} is the last of ${stepCount(rollout)} steps or past it at ${rollout.totalReplicas} replicas`;
   return transition('Completed', 'StepsReduced', message, from, position(settled));

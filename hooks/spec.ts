@@ -214,7 +214,7 @@ function wholeNumber(value: unknown, at: string, max: number, what: string): num
   return value;
 }
 
-function steps(raw: RawCanarySpec, total: number, zone: string): SpecStep[] {
+function steps(raw: RawCanarySpec, zone: string): SpecStep[] {
   const value = raw.steps;
   if (!Array.isArray(value)) fail('steps', 'must be a list of steps');
   if (value.length === 0) fail('steps', 'must list at least one step');
@@ -260,7 +260,7 @@ export function parseSpec(raw: RawCanarySpec | undefined | null): SpecResult {
       fail('steps', 'and spec.stepReplicas are two forms of the rollout: give exactly one of them');
     }
     const zone = timeZone(spec);
-    const list = given(spec.steps) ? steps(spec, totalReplicas, zone) : undefined;
+    const list = given(spec.steps) ? steps(spec, zone) : undefined;
     // A stepReplicas above the total is one step of the whole total: the CRD refuses it when
     // written, but the total alone may be scaled below it later (SPEC 10).
     const stepReplicas = list === undefined ? integer(spec, 'stepReplicas', 1) : undefined;

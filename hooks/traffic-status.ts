@@ -43,10 +43,10 @@ export function trafficConditions(
 /**
  * A routed Canary is complete the moment its last step is, but the route and
  * the old Deployment follow over a few syncs (weight 100 once every new
- * replica is available, the old scaled down once the route shows it): the
- * message says which of the two it still waits for.
+ * replica is available, the old scaled down once the route shows it): which
+ * of the two it still waits for, or undefined once neither.
  */
-export function completingMessage(
+export function routedCompletionLeft(
   p: Progress,
   o: Observed,
   target: { oldReplicas: number; weight?: number },
@@ -60,12 +60,12 @@ export function completingMessage(
     const total = o.rollout.totalReplicas;
     const available = o.newDeployment.status?.availableReplicas ?? 0;
     return (
-      `Canary is complete: 100% goes to ${router.describe(routing, 'new').name} on ${route} once ` +
+      `100% goes to ${router.describe(routing, 'new').name} on ${route} once ` +
       `${total} replicas of ${o.spec.newDeployment} are available (${available} now)`
     );
   }
   if (split.oldReplicas !== target.oldReplicas) {
-    return `Canary is complete: ${o.spec.oldDeployment} scales down once ${route} shows 100%`;
+    return `${o.spec.oldDeployment} scales down once ${route} shows 100%`;
   }
   return undefined;
 }

@@ -21,7 +21,21 @@ export function rolledBackCondition(p: {
     : { type: 'RolledBack', status: 'False', reason: 'NotRolledBack', message: 'Not rolled back' };
 }
 
-export function completeCondition(state: CanaryState): ConditionUpdate {
+/**
+ * `left`: what a complete Canary still waits for (the old Deployment stepping
+ * down, the route catching up). Until nothing is, not every replica runs the
+ * new version, whatever `state` says: the last step is taken (SPEC 4 and 8
+ * make that `complete`), the rollout is not over.
+ */
+export function completeCondition(state: CanaryState, left?: string): ConditionUpdate {
+  if (state === 'complete' && left !== undefined) {
+    return {
+      type: 'Complete',
+      status: 'False',
+      reason: 'Completing',
+      message: `Not every replica runs the new version yet: ${left}`,
+    };
+  }
   return state === 'complete'
     ? { type: 'Complete', status: 'True', reason: 'Complete', message: 'Every replica runs the new version' }
     : {

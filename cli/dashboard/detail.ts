@@ -175,8 +175,8 @@ function routeSection(route: RouteView | undefined): string {
   if (!route) return '';
   const body = route.error
     ? `<p class="error">${e(route.error)}</p>`
-    : route.rules.length === 0
-      ? `<p class="muted">No rule names both ${e(route.oldBackend)} and ${e(route.newBackend)}.</p>`
+    : route.problem
+      ? `<p class="error">No weight can be set: ${e(route.problem)}</p>`
       : `<table><tr><th>Rule</th><th class="num">${e(route.oldBackend)}</th><th class="num">${e(route.newBackend)}</th></tr>` +
         route.rules
           .map(

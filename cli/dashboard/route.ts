@@ -4,11 +4,25 @@
  * versions gives them. A read, not a watch: routes change with the Canary,
  * and a watch of a kind whose CRD may not even be installed would fail for
  * every Canary without routing.
+ *
+ * Which backends are the Canary's is the sync hook's own reading
+ * (hooks/routers/): the same parse of spec.trafficRouting and the same
+ * matching of backends, so the plugin counts exactly the rules the service
+ * writes (a backendRef of another kind or namespace is not the Service of
+ * that name) and refuses the routes it refuses, in its words.
  */
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { fromApiError } from '../errors.js';
 import type { Target } from '../kube.js';
 import type { Canary } from '../../hooks/wire.js';
+import { parseTrafficRouting, routerFor, ROUTERS } from '../../hooks/routers/index.js';
+import {
+  isPlainObject,
+  type RouteObject,
+  type Router,
+  type TrafficRouting,
+} from '../../hooks/routers/router.js';
+import { readRoute } from '../../hooks/routers/rules.js';
 
 export interface RouteRule {
   label: string;
@@ -17,89 +31,84 @@ export interface RouteRule {
 }
 
 export interface RouteView {
-  kind: 'HTTPRoute' | 'VirtualService';
+  kind: string;
   name: string;
   oldBackend: string;
   newBackend: string;
   rules: RouteRule[];
   /** Why it could not be read. */
   error?: string;
+  /** Why the service cannot set a weight on it (the message the Canary's error carries); `rules` is empty. */
+  problem?: string;
 }
 
-type Json = Record<string, unknown>;
-const obj = (v: unknown): Json => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-const weight = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
-
-interface RouteRef {
-  kind: RouteView['kind'];
-  group: string;
-  version: string;
-  plural: string;
+export interface RouteRef {
+  router: Router;
   name: string;
   oldBackend: string;
   newBackend: string;
-  rules(route: Json): RouteRule[];
+  /** Undefined when spec.trafficRouting does not parse; `problem` says why. */
+  routing?: TrafficRouting;
+  problem?: string;
 }
 
-function destination(d: unknown): string {
-  const dest = obj(d);
-  return dest.subset ? `${str(dest.host)}/${str(dest.subset)}` : str(dest.host);
+function backendNames(routing: TrafficRouting): { oldBackend: string; newBackend: string } {
+  if (routing.router === 'gatewayAPI')
+    return { oldBackend: routing.oldBackend, newBackend: routing.newBackend };
+  const text = (d: { host: string; subset?: string }) => (d.subset ? `${d.host}/${d.subset}` : d.host);
+  return { oldBackend: text(routing.oldDestination), newBackend: text(routing.newDestination) };
 }
 
-/** What `spec.trafficRouting` points at, or undefined when it is not set (or not understood). */
+/**
+ * What `spec.trafficRouting` points at, or undefined when it is not set. A
+ * block the hook refuses still names its route when it has a name, so the
+ * page can say why no weight is set on it; one that names no route is left
+ * to the Canary's own message.
+ */
 export function routeRef(canary: Canary): RouteRef | undefined {
-  const routing = obj((canary.spec as Json).trafficRouting);
-  const gateway = obj(routing.gatewayAPI);
-  if (str(gateway.httpRoute)) {
-    const oldBackend = str(gateway.oldBackend);
-    const newBackend = str(gateway.newBackend);
+  const raw = (canary.spec as Record<string, unknown>).trafficRouting;
+  const parsed = parseTrafficRouting(raw);
+  if (parsed.ok) {
+    if (parsed.routing === undefined) return undefined;
+    const router = routerFor(parsed.routing);
     return {
-      kind: 'HTTPRoute',
-      group: 'gateway.networking.k8s.io',
-      version: 'v1',
-      plural: 'httproutes',
-      name: str(gateway.httpRoute),
-      oldBackend,
-      newBackend,
-      rules: (route) =>
-        list(obj(route.spec).rules).flatMap((rule, i) => {
-          const refs = list(obj(rule).backendRefs).map(obj);
-          const o = refs.find((r) => r.name === oldBackend);
-          const n = refs.find((r) => r.name === newBackend);
-          // A rule naming only one of them is left alone by the service; so here.
-          if (!o || !n) return [];
-          return [{ label: `rules[${i}]`, old: weight(o.weight) ?? 1, new: weight(n.weight) ?? 1 }];
-        }),
+      router,
+      name: router.routeName(parsed.routing),
+      ...backendNames(parsed.routing),
+      routing: parsed.routing,
     };
   }
-  const istio = obj(routing.istio);
-  if (str(istio.virtualService)) {
-    const oldBackend = destination(istio.oldDestination);
-    const newBackend = destination(istio.newDestination);
-    const only = list(istio.routes).map(str);
-    return {
-      kind: 'VirtualService',
-      group: 'networking.istio.io',
-      version: 'v1',
-      plural: 'virtualservices',
-      name: str(istio.virtualService),
-      oldBackend,
-      newBackend,
-      rules: (route) =>
-        list(obj(route.spec).http).flatMap((http, i) => {
-          const h = obj(http);
-          if (only.length > 0 && !only.includes(str(h.name))) return [];
-          const dests = list(h.route).map(obj);
-          const o = dests.find((d) => destination(d.destination) === oldBackend);
-          const n = dests.find((d) => destination(d.destination) === newBackend);
-          if (!o || !n) return [];
-          return [{ label: str(h.name) || `http[${i}]`, old: weight(o.weight), new: weight(n.weight) }];
-        }),
-    };
+  for (const router of ROUTERS) {
+    const block = isPlainObject(raw) ? raw[router.id] : undefined;
+    const name = isPlainObject(block) ? block[router.routeField] : undefined;
+    if (typeof name === 'string' && name !== '') {
+      return { router, name, oldBackend: '', newBackend: '', problem: parsed.problem.message };
+    }
   }
   return undefined;
+}
+
+/** `rules[0]` for an HTTPRoute, the http route's name (or `http[1]`) for a VirtualService. */
+function ruleLabel(router: Router, route: RouteObject, index: number): string {
+  if (router.id !== 'istio') return `rules[${index}]`;
+  const http = isPlainObject(route.spec) && Array.isArray(route.spec.http) ? route.spec.http : [];
+  const entry: unknown = http[index];
+  const name = isPlainObject(entry) ? entry.name : undefined;
+  return typeof name === 'string' && name !== '' ? name : `http[${index}]`;
+}
+
+/** The rules the service would write, as the route shows them now. */
+export function routeRules(ref: RouteRef, route: RouteObject): Pick<RouteView, 'rules' | 'problem'> {
+  if (ref.routing === undefined) return { rules: [], problem: ref.problem };
+  const reading = readRoute(ref.router, ref.routing, route);
+  if (!reading.ok) return { rules: [], problem: reading.message };
+  return {
+    rules: reading.rules.map((r) => ({
+      label: ruleLabel(ref.router, route, r.index),
+      old: r.oldWeight,
+      new: r.newWeight,
+    })),
+  };
 }
 
 export type RouteReader = (canary: Canary) => Promise<RouteView | undefined>;
@@ -111,24 +120,29 @@ export function createRouteReader(target: Target): RouteReader {
     if (!ref) return undefined;
     const namespace = canary.metadata.namespace ?? target.namespace;
     const view: RouteView = {
-      kind: ref.kind,
+      kind: ref.router.kind,
       name: ref.name,
       oldBackend: ref.oldBackend,
       newBackend: ref.newBackend,
       rules: [],
     };
+    // A spec the hook refuses sets no weight: nothing on the route to compare with.
+    if (ref.routing === undefined) return { ...view, problem: ref.problem };
     try {
       const route = await custom.getNamespacedCustomObject({
-        group: ref.group,
-        version: ref.version,
+        group: ref.router.group,
+        version: ref.router.version,
         namespace,
-        plural: ref.plural,
+        plural: ref.router.resource,
         name: ref.name,
       });
-      view.rules = ref.rules(obj(route));
+      const object = (isPlainObject(route) ? route : {}) as RouteObject;
+      // The hook reads a route Metacontroller lists in the Canary's namespace; so is this one.
+      const inNamespace = { ...object, metadata: { ...object.metadata, namespace } };
+      Object.assign(view, routeRules(ref, inNamespace));
     } catch (err) {
       view.error = fromApiError(err, {
-        what: `${ref.kind} "${ref.name}" in namespace "${namespace}"`,
+        what: `${ref.router.kind} "${ref.name}" in namespace "${namespace}"`,
         server: target.server,
       }).message;
     }

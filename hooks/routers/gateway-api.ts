@@ -50,6 +50,7 @@ export const gatewayApiRouter: Router<GatewayApiRouting> = {
       named: false,
       lists: rules.map((rule: unknown, i) => ({
         label: `rule ${i}`,
+        index: i,
         pointer: `/spec/rules/${i}/backendRefs`,
         backends: isPlainObject(rule) && Array.isArray(rule.backendRefs) ? rule.backendRefs : [],
       })),

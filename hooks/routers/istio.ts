@@ -79,6 +79,7 @@ export const istioRouter: Router<IstioRouting> = {
       return {
         name,
         label: typeof name === 'string' ? `http route "${name}" (${i})` : `http route ${i}`,
+        index: i,
         pointer: `/spec/http/${i}/route`,
         backends: isPlainObject(entry) && Array.isArray(entry.route) ? entry.route : [],
       };

@@ -89,6 +89,8 @@ export type RouterId = TrafficRouting['router'];
 export interface BackendList {
   /** For messages: `rule 0`, `http route "primary" (1)`. */
   label: string;
+  /** Its place in the route's own list (`spec.rules`, `spec.http`). */
+  index: number;
   /** JSON pointer to the list: `/spec/rules/0/backendRefs`. */
   pointer: string;
   backends: readonly unknown[];

@@ -9,6 +9,8 @@ import { isPlainObject, type RouteObject, type Router, type TrafficRouting } fro
 /** A list of backends that names both versions: the one kind of rule a Canary writes. */
 export interface TouchedRule {
   label: string;
+  /** Its place in the route's own list of rules (BackendList.index). */
+  index: number;
   oldPointer: string;
   newPointer: string;
   /** The weight as written, or the router's default, or undefined when there is none. */
@@ -71,6 +73,7 @@ export function readRoute(router: Router, routing: TrafficRouting, route: RouteO
     const newW = weightOf(list.backends[n], router);
     rules.push({
       label: list.label,
+      index: list.index,
       oldPointer: `${list.pointer}/${o}`,
       newPointer: `${list.pointer}/${n}`,
       oldWeight: oldW.weight,

@@ -443,31 +443,35 @@ t.test(
   },
 );
 
-t.test(
-  'the route panel: the weights of each rule that names both, or why it could not be read',
-  async (t) => {
-    const route = { kind: 'HTTPRoute' as const, name: 'web', oldBackend: 'web-v1', newBackend: 'web-v2' };
-    t.match(
-      detailLive(
-        base({
-          route: {
-            ...route,
-            rules: [
-              { label: 'rules[0]', old: 90, new: 10 },
-              { label: 'x', old: undefined, new: 5 },
-            ],
-          },
-        }),
-      ),
-      /<h2>Route: HTTPRoute web<\/h2><table><tr><th>Rule<\/th><th class="num">web-v1<\/th><th class="num">web-v2<\/th><\/tr><tr><td>rules\[0\]<\/td><td class="num">90<\/td><td class="num">10<\/td><\/tr><tr><td>x<\/td><td class="num">-<\/td>/,
-    );
-    t.match(detailLive(base({ route: { ...route, rules: [] } })), /No rule names both web-v1 and web-v2/);
-    t.match(
-      detailLive(base({ route: { ...route, rules: [], error: 'forbidden: no' } })),
-      /<p class="error">forbidden: no<\/p>/,
-    );
-  },
-);
+t.test('the route panel: the weights of each rule that names both, or why there are none', async (t) => {
+  const route = { kind: 'HTTPRoute' as const, name: 'web', oldBackend: 'web-v1', newBackend: 'web-v2' };
+  t.match(
+    detailLive(
+      base({
+        route: {
+          ...route,
+          rules: [
+            { label: 'rules[0]', old: 90, new: 10 },
+            { label: 'x', old: undefined, new: 5 },
+          ],
+        },
+      }),
+    ),
+    /<h2>Route: HTTPRoute web<\/h2><table><tr><th>Rule<\/th><th class="num">web-v1<\/th><th class="num">web-v2<\/th><\/tr><tr><td>rules\[0\]<\/td><td class="num">90<\/td><td class="num">10<\/td><\/tr><tr><td>x<\/td><td class="num">-<\/td>/,
+  );
+  t.match(
+    detailLive(
+      base({
+        route: { ...route, rules: [], problem: 'HTTPRoute web has no rule that names backend web-v2' },
+      }),
+    ),
+    /<p class="error">No weight can be set: HTTPRoute web has no rule that names backend web-v2<\/p>/,
+  );
+  t.match(
+    detailLive(base({ route: { ...route, rules: [], error: 'forbidden: no' } })),
+    /<p class="error">forbidden: no<\/p>/,
+  );
+});
 
 t.test('the buttons: every plugin command, in order; one the plugin lacks is shown disabled', async (t) => {
   const buttons = commandButtons();

@@ -4,7 +4,7 @@
  */
 import t, { type Test } from 'tap';
 import { EXIT } from '../../cli/errors.js';
-import { ruleWeight } from '../../cli/route-format.js';
+import { routeLines, ruleWeight } from '../../cli/route-format.js';
 import { FakeApi } from './fake-api.js';
 import { canaryObject, deploymentObject, runCli, runningStatus } from './helpers.js';
 
@@ -157,8 +157,31 @@ t.test('status: a route that cannot be read says why, and status still succeeds'
     route.spec.rules[0]!.backendRefs[1]!.name = 'someone-else';
     api.objects.set(HTTPROUTE, route);
     const r = await runCli(['status', 'web', '--kubeconfig', kubeconfig]);
-    t.same(routeBlock(r.stdout)[1], '             weight asked 10%; no rule names both web-v1 and web-v2');
+    t.same(
+      routeBlock(r.stdout)[1],
+      '             weight asked 10%; no weight can be set: HTTPRoute backend-canary has no rule that names ' +
+        'backend web-v2 (spec.trafficRouting.gatewayAPI.newBackend)',
+      "in the words of the Canary's own error",
+    );
   });
+});
+
+t.test('status: a backendRef of another kind or namespace is not the Service of that name', async (t) => {
+  const { api, kubeconfig } = await cluster(t, 10);
+  const route = httpRoute([90, 10], [50, 50], [50, 50]);
+  Object.assign(route.spec.rules[1]!.backendRefs[1]!, {
+    group: 'multicluster.x-k8s.io',
+    kind: 'ServiceImport',
+  });
+  Object.assign(route.spec.rules[2]!.backendRefs[1]!, { namespace: 'web-prod' });
+  api.objects.set(HTTPROUTE, route);
+  const r = await runCli(['status', 'web', '--kubeconfig', kubeconfig]);
+  t.equal(r.code, EXIT.ok, r.stderr);
+  t.same(routeBlock(r.stdout), [
+    'Route:       HTTPRoute backend-canary (web-v1 -> web-v2)',
+    '             weight asked 10%, the route has 10%',
+    '             rules[0]: web-v1 90, web-v2 10',
+  ]);
 });
 
 t.test('status without trafficRouting: no Route line, no route read', async (t) => {
@@ -202,4 +225,12 @@ t.test('status --watch reads the route again with each new version of the Canary
   stop.abort();
   const r = await running;
   t.equal(r.code, EXIT.ok);
+});
+
+t.test('routeLines: a spec the hook refuses names the route and why, without backends', async (t) => {
+  const problem = 'spec.trafficRouting must name exactly one router, got gatewayAPI and istio';
+  t.same(
+    routeLines({ kind: 'HTTPRoute', name: 'web', oldBackend: '', newBackend: '', rules: [], problem }, 10),
+    ['HTTPRoute web', `weight asked 10%; no weight can be set: ${problem}`],
+  );
 });

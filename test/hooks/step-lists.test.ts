@@ -315,3 +315,74 @@ t.test(
     t.same(kinds(shorter), ['Completed/StepsReduced'], 'and says so');
   },
 );
+
+t.test(
+  'an error between two edits keeps a complete Canary complete, and a shortened list still completes once',
+  async (t) => {
+    // A Canary where the error finds it, then a spec that is valid again. A list
+    // ending below 100% shows the difference: its last step is not complete by itself.
+    const list = [{ setWeight: 20 }, { setWeight: 40 }, { setWeight: 60 }];
+    const cases: [
+      name: string,
+      bring: (d: ListDriver) => void,
+      fixed: unknown[],
+      row: ListDriver['row'],
+      announced: string[],
+    ][] = [
+      [
+        'complete, the same list again',
+        (d) => [10, 20, 30, 40].forEach((s) => d.sync(at(s))),
+        list,
+        [0, 10, 3, 'complete', 100, null],
+        ['Recovered/Valid'],
+      ],
+      [
+        'complete, a shorter list',
+        (d) => [10, 20, 30, 40].forEach((s) => d.sync(at(s))),
+        [{ setWeight: 20 }],
+        [0, 10, 1, 'complete', 100, null],
+        ['Recovered/Valid'],
+      ],
+      [
+        'running at step 3, a list of one step',
+        (d) => [10, 20].forEach((s) => d.sync(at(s))),
+        [{ setWeight: 20 }],
+        [0, 10, 1, 'complete', 100, null],
+        ['Recovered/Valid', 'Completed/StepsReduced'],
+      ],
+      [
+        'stopped at step 2, a list of one step',
+        (d) => {
+          d.sync(at(10));
+          d.sync(at(15), { command: 'stop' });
+        },
+        [{ setWeight: 20 }],
+        [0, 10, 1, 'complete', 100, null],
+        ['Recovered/Valid', 'Completed/StepsReduced'],
+      ],
+      [
+        'stopped at step 2, the same list',
+        (d) => {
+          d.sync(at(10));
+          d.sync(at(15), { command: 'stop' });
+        },
+        list,
+        [6, 4, 2, 'stop', 40, null],
+        ['Recovered/Valid'],
+      ],
+    ];
+    for (const [name, bring, fixed, row, announced] of cases) {
+      const d = new ListDriver({ steps: list }, t);
+      d.sync(T, { command: 'apply' });
+      bring(d);
+      (d.spec as { steps: unknown }).steps = 'all at once';
+      t.equal(d.sync(at(50)).response.status.state, 'error', `${name}: the error`);
+      const before = d.oldReplicas;
+      (d.spec as { steps: unknown }).steps = fixed;
+      const recovered = d.sync(at(60));
+      t.same(d.row, row, `${name}: where it stands`);
+      t.same(kinds(recovered), announced, `${name}: what it announces`);
+      t.ok(d.oldReplicas <= before, `${name}: the old Deployment is not scaled up again`);
+    }
+  },
+);

@@ -64,6 +64,86 @@ t.test('completion is a step like the others', async (t) => {
   t.same(d.row.slice(0, 3), [0, 10, 5], 'old to 0 once they are available');
 });
 
+t.test(
+  'Complete is True only once the old Deployment is down to 0; until then it says what is left',
+  async (t) => {
+    const condition = (d: ListDriver, type: string) =>
+      d.last?.response.status.conditions.find((c) => c.type === type);
+    // Each case ends at rest: the last row is where nothing is left.
+    const cases: [
+      name: string,
+      spec: Record<string, unknown>,
+      syncs: [seconds: number, options: Parameters<ListDriver['sync']>[1]][],
+      rows: [old: number, complete: 'True' | 'False', message: RegExp][],
+    ][] = [
+      [
+        'the completion command',
+        SHORTHAND,
+        [
+          [10, { command: 'completion', available: 2 }],
+          [15, { available: 7 }],
+          [20, { available: 10 }],
+        ],
+        [
+          [
+            8,
+            'False',
+            /^Not every replica runs the new version yet: my-app-v1 keeps 8 replicas until 10 replicas of my-app-v2 are available \(2 now\)$/,
+          ],
+          [3, 'False', /keeps 3 replicas until 10 replicas of my-app-v2 are available \(7 now\)$/],
+          [0, 'True', /^Every replica runs the new version$/],
+        ],
+      ],
+      [
+        'the last listed step, reached on its own',
+        { surge: true, steps: [{ setWeight: 50 }, { setWeight: 100 }] },
+        [
+          [10, { available: 5 }],
+          [20, { available: 10 }],
+        ],
+        [
+          [5, 'False', /my-app-v1 keeps 5 replicas until 10 replicas of my-app-v2 are available \(5 now\)$/],
+          [0, 'True', /^Every replica runs the new version$/],
+        ],
+      ],
+      [
+        'surge: false, both at once',
+        { ...SHORTHAND, surge: false },
+        [[10, { command: 'completion', available: 2 }]],
+        [[0, 'True', /^Every replica runs the new version$/]],
+      ],
+    ];
+    for (const [name, spec, syncs, rows] of cases) {
+      const d = new ListDriver(spec, t);
+      d.sync(T, { command: 'apply' });
+      d.sync(at(5));
+      syncs.forEach(([seconds, options], i) => {
+        d.sync(at(seconds), options);
+        const [old, complete, message] = rows[i]!;
+        const what = `${name}, sync ${i + 1}`;
+        t.same(
+          d.row.slice(0, 4),
+          [old, 10, d.row[2], 'complete'],
+          `${what}: state complete from the last step`,
+        );
+        t.match(
+          condition(d, 'Complete'),
+          { status: complete, reason: complete === 'True' ? 'Complete' : 'Completing', message },
+          what,
+        );
+        t.equal(
+          condition(d, 'Progressing')?.message,
+          complete === 'True'
+            ? 'Every replica runs the new version'
+            : `Every step is taken; ${condition(d, 'Complete')?.message.replace(/^.*yet: /, '')}`,
+          `${what}: Progressing says the same`,
+        );
+        t.equal(d.last?.response.status.message, 'Canary is complete', `${what}: the message, as before`);
+      });
+    }
+  },
+);
+
 t.test('surge: false takes both at once, as round 1 did', async (t) => {
   const d = new ListDriver({ ...SHORTHAND, surge: false }, t);
   d.sync(T, { command: 'apply', available: 0 });
@@ -79,3 +159,21 @@ t.test('a step list surges too', async (t) => {
   d.sync(at(11), { available: 3 });
   t.same(d.row, [7, 3, 2, 'running', 30, 'Manual'], 'the pause holds the split at rest');
 });
+
+t.test(
+  'an error while the old Deployment steps down holds Completing, and the Canary stays complete',
+  async (t) => {
+    const d = new ListDriver(SHORTHAND, t);
+    d.sync(T, { command: 'apply' });
+    d.sync(at(5));
+    d.sync(at(10), { command: 'completion', available: 2 });
+    (d.spec as { cronSchedule: unknown }).cronSchedule = 'every minute';
+    d.sync(at(15), { available: 4 });
+    const held = d.last?.response.status.conditions.find((c) => c.type === 'Complete');
+    t.match(held, { status: 'False', reason: 'Completing' }, 'in error: as it was');
+    (d.spec as { cronSchedule: unknown }).cronSchedule = '* * * * *';
+    const recovered = d.sync(at(20), { available: 10 });
+    t.same(kinds(recovered), ['Recovered/Valid'], 'no second completion');
+    t.same(d.row.slice(0, 4), [0, 10, 5, 'complete']);
+  },
+);

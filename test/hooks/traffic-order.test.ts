@@ -150,6 +150,13 @@ for (const c of ROUTER_CASES) {
           /^Canary is complete: 100% goes to (backend backend-v2|destination helloworld subset v2) on (HTTPRoute backend-canary|VirtualService helloworld) once 10 replicas of my-app-v2 are available \(1 now\)$/,
         );
         t.notOk(d.last?.routeWrite);
+        const complete = () => d.last?.response.status.conditions.find((x) => x.type === 'Complete');
+        t.match(complete(), {
+          status: 'False',
+          reason: 'Completing',
+          message:
+            /^Not every replica runs the new version yet: 100% goes to .* once 10 replicas of my-app-v2 are available \(1 now\)$/,
+        });
         d.sync(at(15), { available: 9 });
         t.same(d.row, [10, 10, 4, 'complete', 10, 10], 'nine of ten: still held');
         d.sync(at(20));
@@ -158,9 +165,15 @@ for (const c of ROUTER_CASES) {
           d.last?.response.status.message,
           /^Canary is complete: my-app-v1 scales down once .* shows 100%$/,
         );
+        t.match(complete(), { status: 'False', reason: 'Completing', message: /my-app-v1 scales down once/ });
         d.sync(at(25));
         t.same(d.row, [0, 10, 4, 'complete', 100, 100], 'the route shows 100: the old Deployment goes to 0');
         t.equal(d.last?.response.status.message, 'Canary is complete');
+        t.match(complete(), {
+          status: 'True',
+          reason: 'Complete',
+          message: 'Every replica runs the new version',
+        });
         d.sync(at(30));
         t.notOk(d.last?.routeWrite, 'a complete Canary writes nothing more');
       },
