@@ -1,0 +1,3 @@
+module canary-hooks/bench/cache-cost
+
+go 1.22
