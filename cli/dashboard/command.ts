@@ -75,21 +75,14 @@ export function parseAllowedHosts(values: readonly string[]): string[] {
 }
 
 /**
- * The Host headers served: each name with the dashboard's port (a name given
- * with a port, as a proxy in front would be reached, as it is), and on port 80
- * also bare, as a browser sends it. Any other Host is a name rebound to this
- * address by someone else's DNS.
+ * The Host headers served: a name given with a port exactly so (a proxy in
+ * front keeps the browser's Host); a name without, with the dashboard's port
+ * or none (what a browser sends for port 80, or for 443 through a TLS proxy).
+ * The port adds nothing against rebinding, the name does: any other name is
+ * someone else's DNS pointed at this address.
  */
-function hostHeaders(names: readonly string[], port: number): Set<string> {
-  const hosts = new Set<string>();
-  for (const name of names) {
-    if (/:\d+$/.test(name)) hosts.add(name);
-    else {
-      hosts.add(`${name}:${port}`);
-      if (port === 80) hosts.add(name);
-    }
-  }
-  return hosts;
+function hostHeaders(names: readonly string[], port: number): string[] {
+  return names.flatMap((name) => (/:\d+$/.test(name) ? [name] : [`${name}:${port}`, name]));
 }
 
 export async function dashboardCommand(
@@ -175,7 +168,7 @@ export async function dashboardCommand(
 
   const where = options.allNamespaces ? 'all namespaces' : `namespace ${target.namespace}`;
   // The fragment carries the token: a browser never sends it, so it stays out of logs and Referer.
-  const shown = isUnspecified(address) ? [...hostHeaders([named[0]!], port)][0]! : hostPort(address, port);
+  const shown = isUnspecified(address) ? hostHeaders([named[0]!], port)[0]! : hostPort(address, port);
   io.out(
     `Dashboard: http://${shown}/#token=${token} (context ${target.context}, ${where}); Ctrl-C stops it\n`,
   );

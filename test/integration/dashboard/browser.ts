@@ -29,7 +29,13 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function launch(): Promise<Browser> {
+/**
+ * `resolve` maps host names to addresses inside this browser only (Chrome's
+ * host resolver rules): how a DNS-rebinding attacker's name that now points
+ * at 127.0.0.1 is played without any DNS.
+ */
+export async function launch(options: { resolve?: Record<string, string> } = {}): Promise<Browser> {
+  const rules = Object.entries(options.resolve ?? {}).map(([name, address]) => `MAP ${name} ${address}`);
   const profile = mkdtempSync(join(tmpdir(), 'canary-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: chromiumPath(),
@@ -44,6 +50,7 @@ export async function launch(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...(rules.length > 0 ? [`--host-resolver-rules=${rules.join(', ')}`] : []),
     ],
     viewport: { width: 1360, height: 820 },
     timeout: 120_000,
