@@ -32,6 +32,7 @@ import {
   post,
   sendJson,
   startKubeStandIn,
+  freePort as loopbackPort,
 } from './support.js';
 
 const noKube: KubeApi = {
@@ -444,15 +445,20 @@ async function freePort(): Promise<number> {
 
 /** main.ts as users start it, against a stand-in that records Events; stopped with SIGTERM. */
 async function runMain(t: Test, env: Record<string, string>) {
-  const api = await startKubeStandIn((req, res) => sendJson(res, 201, req.body));
+  // The Canary is live (the claim check reads it before its Events go out); Events are recorded.
+  const api = await startKubeStandIn((req, res) =>
+    req.method === 'GET' ? sendJson(res, 200, canary({ command: 'apply' })) : sendJson(res, 201, req.body),
+  );
   t.teardown(() => api.close());
   const dir = t.testdir({ kubeconfig: kubeconfigYaml(api.url) });
   const port = await freePort();
+  const metricsPort = await loopbackPort();
   const base = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, ['--import', '@tapjs/typescript/import', 'server/main.ts'], {
     env: {
       ...process.env,
       PORT: String(port),
+      METRICS_PORT: String(metricsPort),
       KUBECONFIG: join(dir, 'kubeconfig'),
       SHUTDOWN_DELAY_SECONDS: '0',
       // Type-checked by tsc already; compiling without it keeps the spawn quick on a shared machine.
@@ -486,7 +492,7 @@ async function runMain(t: Test, env: Record<string, string>) {
     ]),
   );
   t.equal(res.status, 200);
-  const metrics = await (await fetch(`${base}/metrics`)).text();
+  const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   child.kill('SIGTERM');
   const [code] = await exited;
   t.equal(code, 0, 'stopped cleanly');
