@@ -41,6 +41,17 @@ const zoneCache = new Map<string, boolean>();
 const TICK_CACHE_LIMIT = 16384;
 const tickCache = new Map<string, number>();
 
+/** What the caches hold: entries, and characters of their keys (for tests of the byte bound). */
+export function scheduleCacheSize(): { entries: number; keyChars: number } {
+  let entries = 0;
+  let keyChars = 0;
+  for (const cache of [expressionCache, zoneCache, tickCache] as Map<string, unknown>[]) {
+    entries += cache.size;
+    for (const key of cache.keys()) keyChars += key.length;
+  }
+  return { entries, keyChars };
+}
+
 export function isKnownTimeZone(timeZone: string): boolean {
   const known = zoneCache.get(timeZone);
   if (known !== undefined) return known;

@@ -134,7 +134,7 @@ async function wideRow(namespace: string, name: string): Promise<Record<string, 
 }
 
 async function metrics(): Promise<string> {
-  return (await fetch(`${hooks.baseUrl}/metrics`)).text();
+  return (await fetch(hooks.metricsUrl)).text();
 }
 
 /** The value of one sample of the service's /metrics whose labels include all of `labels`. */
@@ -623,7 +623,7 @@ t.test(
     });
     t.match(events[0], { involvedObject: { kind: 'Canary', name: 'cart' }, message: /forbidden/i });
     t.ok(
-      (sample(await (await fetch(`${refused.baseUrl}/metrics`)).text(), 'canary_route_patch_total', {
+      (sample(await (await fetch(refused.metricsUrl)).text(), 'canary_route_patch_total', {
         router: 'gatewayAPI',
         outcome: 'forbidden',
       }) ?? 0) >= 3,
