@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import t, { type Test } from 'tap';
 import { scheduleCacheSize } from '../../hooks/schedule.js';
 import { buildApp, type AppDeps } from '../../server/app.js';
-import { createClaimChecker } from '../../server/claims.js';
+import { createClaimChecker, noApiClaims } from '../../server/claims.js';
 import { MAX_MESSAGE_CHARS, cut } from '../../server/limits.js';
 import { createMetrics } from '../../server/metrics.js';
 import { canary, deployment, syncRequest } from '../fixtures/cluster.js';
@@ -219,4 +219,31 @@ t.test('cut says what it left out and never exceeds the bound', async (t) => {
   const long = cut('y'.repeat(5000));
   t.equal(long.length, MAX_MESSAGE_CHARS);
   t.match(long, /\(\d+ more characters cut\)$/);
+});
+
+t.test('without a Kubernetes API a routed sync says so in its answer, and logs no warning', async (t) => {
+  const { base, lines } = await start(t, {
+    claims: noApiClaims('no in-cluster ServiceAccount and no ~/.kube/config'),
+  });
+  const d = new RouteDriver(
+    { totalReplicas: 10, steps: [{ setWeight: 10 }, { pause: {} }], trafficRouting: GATEWAY.trafficRouting },
+    GATEWAY.route(),
+    GATEWAY.key,
+  );
+  d.sync('2026-11-23T09:00:00Z', { command: 'apply' });
+  for (let i = 0; i < 3; i++) {
+    const res = await post(base, '/sync', d.request());
+    const conditions = (res.body.status as { conditions: { type: string; message: string }[] }).conditions;
+    t.match(
+      conditions.find((c) => c.type === 'TrafficRouted'),
+      {
+        message: /runs without a Kubernetes API \(no in-cluster ServiceAccount/,
+      },
+    );
+  }
+  t.same(
+    lines.filter((l) => /"level":40/.test(l)),
+    [],
+    'no warning per decision',
+  );
 });
