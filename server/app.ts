@@ -114,12 +114,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
         'hook failed',
       );
       // A 500 makes Metacontroller apply nothing and retry, which is the safe answer to a bug.
-      return reply
-        .code(500)
-        .send({
-          error: 'Internal Server Error',
-          message: cut(`${cut(request.url, 200)} failed: ${err.message}`),
-        });
+      return reply.code(500).send({
+        error: 'Internal Server Error',
+        message: cut(`${cut(request.url, 200)} failed: ${err.message}`),
+      });
     }
     const message =
       status === 415
