@@ -27,7 +27,7 @@ import { releaseClaimed } from './finalize.js';
 import type { KubeApi } from './kube.js';
 import { boundDecision, capInFlight, createOnceLog, cut, serverFactoryFor } from './limits.js';
 import { createMetrics, outcomeOf, type Metrics } from './metrics.js';
-import { carryOutRouteWrite, unavailableRouteWriter, type RouteWriter } from './traffic.js';
+import { carryOutRouteWrite, logRouteWrite, unavailableRouteWriter, type RouteWriter } from './traffic.js';
 
 /** Told about every change a sync decided; must not throw or block (see server/events.ts). */
 export type TransitionListener = (canary: Canary, transitions: readonly Transition[]) => void;
@@ -151,25 +151,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       if (written) {
         decision = boundDecision(written.decision);
         metrics.observeRoutePatch(decision.routeWrite?.router ?? '', written.outcome);
-        const where = {
-          canary: canaryKey(request.body.parent),
-          route: cut(decision.routeWrite?.route.name ?? '', 253),
-        };
-        if (written.claim?.kind === 'refused') {
-          if (refusals.first(`route ${where.canary} ${written.claim.why}`)) {
-            request.log.warn(
-              { ...where, why: written.claim.why },
-              'refused a route write: the request does not match the live Canary',
-            );
-          }
-        } else if (written.claim?.kind === 'no-api') {
-          request.log.debug(where, 'no Kubernetes API: the route is not written');
-        } else if (written.reason !== undefined) {
-          request.log.warn(
-            { ...where, why: written.reason },
-            'could not set the weight on the route; the next sync retries',
-          );
-        }
+        logRouteWrite(request.log, written, canaryKey(request.body.parent), refusals);
       }
       if (decision.transitions.length > 0) {
         const canary = request.body.parent;

@@ -11,6 +11,7 @@ import {
   setHeaderOptions,
   type KubeConfig,
 } from '@kubernetes/client-node';
+import type { FastifyBaseLogger } from 'fastify';
 import type { SyncDecision } from '../hooks/sync.js';
 import { routeWriteFailed } from '../hooks/traffic-status.js';
 import { rfc3339, readPriorStatus } from '../hooks/status.js';
@@ -110,5 +111,34 @@ export async function carryOutRouteWrite(
   } catch (err) {
     const reason = cut(describeApiError(err));
     return { decision: failed(reason), outcome: outcomeOfError(err), reason };
+  }
+}
+
+/**
+ * One log line for a route write that did not go through: a refused claim
+ * once (however often it is sent again), a refused or failed write each
+ * time, and nothing when there is no API (the process said so at start).
+ */
+export function logRouteWrite(
+  log: Pick<FastifyBaseLogger, 'warn' | 'debug'>,
+  written: RouteWriteResult,
+  canary: string,
+  refusals: { first(key: string): boolean },
+): void {
+  const where = { canary, route: cut(written.decision.routeWrite?.route.name ?? '', 253) };
+  if (written.claim?.kind === 'refused') {
+    if (refusals.first(`route ${canary} ${written.claim.why}`)) {
+      log.warn(
+        { ...where, why: written.claim.why },
+        'refused a route write: the request does not match the live Canary',
+      );
+    }
+  } else if (written.claim?.kind === 'no-api') {
+    log.debug(where, 'no Kubernetes API: the route is not written');
+  } else if (written.reason !== undefined) {
+    log.warn(
+      { ...where, why: written.reason },
+      'could not set the weight on the route; the next sync retries',
+    );
   }
 }
