@@ -427,7 +427,7 @@ await t.test('4. an automatic rollback on a crashing v2, and the restart on a fi
   await waitStatus(ws, NAME, 'restarted at step 1', (s) => s.currentStep === 1 && s.state === 'running');
   // Surge: v1 steps down once v2's two replicas are available.
   await waitStatus(ws, NAME, 'v1 down to 8', (s) => s.currentStep === 1 && s.oldReplicas === 8);
-  const shown = await table(['get', 'canary', NAME, '-o', 'wide']);
+  const shown = await table(typed(4, 5));
   t.match(shown.row, {
     old: '8',
     new: '2',
