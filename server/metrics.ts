@@ -190,7 +190,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         replicas.set({ ...labels, deployment: 'old' }, s.oldReplicas);
         replicas.set({ ...labels, deployment: 'new' }, s.newReplicas);
         trafficWeight.set(labels, s.weight);
-        const next = s.nextStepTime === null ? Number.NaN : Date.parse(s.nextStepTime) / 1000;
+        const next = s.nextStepTime === undefined ? Number.NaN : Date.parse(s.nextStepTime) / 1000;
         if (Number.isFinite(next)) nextStep.set(labels, next);
         else nextStep.remove(labels);
       } catch {
