@@ -18,9 +18,10 @@ import {
   type Canary,
 } from '../hooks/wire.js';
 import { parseHookBody } from './body.js';
-import { DEFAULT_BODY_LIMIT_BYTES, HOOK_PATHS, PROBE_PATHS } from './config.js';
+import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_POD_READ_TIMEOUT_MS, HOOK_PATHS, PROBE_PATHS } from './config.js';
 import { describeApiError, type KubeApi } from './kube.js';
 import { createMetrics, outcomeOf, type Metrics } from './metrics.js';
+import { podsForSync, unavailablePodReader, type PodReader } from './pods.js';
 import { carryOutRouteWrite, unavailableRouteWriter, type RouteWriter } from './traffic.js';
 
 /** Told about every change a sync decided; must not throw or block (see server/events.ts). */
@@ -41,6 +42,9 @@ export interface AppDeps {
   kube: KubeApi;
   /** Writes the weights of spec.trafficRouting on routes (server/traffic.ts); without it every write fails. */
   routes?: RouteWriter;
+  /** Lists a new Deployment's pods when a sync needs them (server/pods.ts); without it every read fails as "no API". */
+  pods?: PodReader;
+  podReadTimeoutMs?: number;
   clock?: () => Date;
   metrics?: Metrics;
   logger?: FastifyServerOptions['logger'];
@@ -62,6 +66,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const metrics = deps.metrics ?? createMetrics();
   const lifecycle = deps.lifecycle ?? { draining: false };
   const routes = deps.routes ?? unavailableRouteWriter('no route writer configured');
+  const pods = deps.pods ?? unavailablePodReader('no Kubernetes API configured');
+  const podReadTimeoutMs = deps.podReadTimeoutMs ?? DEFAULT_POD_READ_TIMEOUT_MS;
 
   const app = Fastify({
     logger: deps.logger ?? false,
@@ -122,7 +128,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     HOOK_PATHS.sync,
     { schema: { body: SyncRequest, response: { 200: SyncResponse, ...errors } } },
     async (request) => {
-      let decision = decideSync(request.body, clock());
+      // Pods only when the rollback rule could use them (docs/design.md §11).
+      const read = await podsForSync(request.body, pods, podReadTimeoutMs);
+      if (read.outcome !== undefined) metrics.observePodRead(read.outcome);
+      let decision = decideSync(read.request, clock(), read.failure);
       // The route's weights are written before Metacontroller hears the answer (SPEC section 9).
       const written = await carryOutRouteWrite(routes, decision, request.body.parent, clock());
       if (written) {

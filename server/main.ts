@@ -7,6 +7,7 @@ import { readConfig } from './config.js';
 import { createEventRecorder, kubeEventSink, type EventRecorder } from './events.js';
 import { createKubeApi, loadKubeConfig, type KubeApi } from './kube.js';
 import { createMetrics } from './metrics.js';
+import { createPodReader, unavailablePodReader, type PodReader } from './pods.js';
 import { createRouteWriter, unavailableRouteWriter, type RouteWriter } from './traffic.js';
 
 /** Sync (without traffic routing) and customize never call the API, so a missing kubeconfig must not stop them being served. */
@@ -36,6 +37,16 @@ function routeWriterOrExplanation(problem: string | undefined): RouteWriter {
   }
 }
 
+/** Pod reads (docs/design.md §11) go through the same kubeconfig; without one each says there is no API. */
+function podReaderOrExplanation(problem: string | undefined): PodReader {
+  if (problem) return unavailablePodReader(problem);
+  try {
+    return createPodReader(loadKubeConfig());
+  } catch (err) {
+    return unavailablePodReader(`no usable Kubernetes config: ${(err as Error).message}`);
+  }
+}
+
 /** Events go through the same kubeconfig; without one, or when switched off, there are none. */
 function eventRecorderOrNone(enabled: boolean, log: () => FastifyBaseLogger): EventRecorder | undefined {
   if (!enabled) return undefined;
@@ -59,6 +70,8 @@ async function main(): Promise<void> {
   const app = buildApp({
     kube,
     routes: routeWriterOrExplanation(problem),
+    pods: podReaderOrExplanation(problem),
+    podReadTimeoutMs: config.podReadTimeoutMs,
     lifecycle,
     metrics,
     logger: { level: config.logLevel },

@@ -9,6 +9,7 @@ t.test('defaults', async (t) => {
     bodyLimitBytes: DEFAULT_BODY_LIMIT_BYTES,
     eventsEnabled: true,
     shutdownDelaySeconds: 5,
+    podReadTimeoutMs: 3000,
   });
   t.equal(DEFAULT_PORT, 8080);
   t.equal(DEFAULT_BODY_LIMIT_BYTES, 32 * 1024 * 1024);
@@ -22,8 +23,16 @@ t.test('values from the environment', async (t) => {
       BODY_LIMIT_BYTES: '1048576',
       EVENTS_ENABLED: 'false',
       SHUTDOWN_DELAY_SECONDS: '0',
+      POD_READ_TIMEOUT_MS: '1500',
     }),
-    { port: 9090, logLevel: 'debug', bodyLimitBytes: 1048576, eventsEnabled: false, shutdownDelaySeconds: 0 },
+    {
+      port: 9090,
+      logLevel: 'debug',
+      bodyLimitBytes: 1048576,
+      eventsEnabled: false,
+      shutdownDelaySeconds: 0,
+      podReadTimeoutMs: 1500,
+    },
   );
 });
 
@@ -41,6 +50,7 @@ t.test('bad values name the variable', async (t) => {
       { SHUTDOWN_DELAY_SECONDS: '900' },
       /^SHUTDOWN_DELAY_SECONDS must be a whole number of seconds between 0 and 300/,
     ],
+    [{ POD_READ_TIMEOUT_MS: '0' }, /^POD_READ_TIMEOUT_MS must be an integer between 1 and 60000, got "0"$/],
   ];
   for (const [env, message] of cases) t.throws(() => readConfig(env), message, JSON.stringify(env));
 });
