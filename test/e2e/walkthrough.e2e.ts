@@ -321,6 +321,7 @@ await t.test('4. an automatic rollback on a crashing v2, and the restart on a fi
   ]);
   brokenTemplate = canonicalJson((await getDeployment(ws, NEW)).spec.template);
   const watch = background(ws, ['get', 'canaries', '-o', 'wide', '-w']);
+  const appliedAt = Date.now();
   t.equal(
     (
       await ws.kubectlOk(['annotate', 'canary', NAME, 'canary.k8shuginn.io/command=apply', '--overwrite'])
@@ -334,6 +335,8 @@ await t.test('4. an automatic rollback on a crashing v2, and the restart on a fi
     (s) => /^CrashLoopBackOff: /.test(s.rollback?.reason ?? ''),
     60_000,
   );
+  // The pods are read by the service now, only once v2 shows them unavailable (docs/design.md §11).
+  t.comment(`apply to automatic rollback: ${((Date.now() - appliedAt) / 1000).toFixed(1)} s`);
   await sleep(1000);
   const printed = await watch.stop();
   for (const line of printed) t.comment(line);
