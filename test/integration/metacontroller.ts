@@ -529,6 +529,7 @@ export class Metacontroller {
           status: {
             observedGeneration: d.metadata?.generation,
             replicas,
+            updatedReplicas: replicas,
             readyReplicas: available,
             availableReplicas: available,
             unavailableReplicas: replicas - available,
