@@ -4,13 +4,15 @@
  * status with its message and conditions, and when to look again.
  */
 import { unknownCommandMessage, type CommandReading } from './commands.js';
-import { updateConditions, type ConditionUpdate } from './conditions.js';
+import { findCondition, updateConditions, type ConditionUpdate } from './conditions.js';
 import type { Availability } from './deployments.js';
 import { desiredChildren, stampWhereWritten } from './children.js';
 import { surged, type Placement } from './placement.js';
 import { scaleStatus } from './scale.js';
+import { PODS_UNREAD_REASON, podsUnreadText } from './pod-read.js';
 import { findCrashLoopingPod } from './pods.js';
 import { untilText } from './machine.js';
+import { transition, type Transition } from './transitions.js';
 import {
   deadlineOf,
   dueTime,
@@ -43,8 +45,39 @@ export const MESSAGES = {
   rolledBack: (time: string) => `[${time}] Canary is rollbacked`,
 } as const;
 
+/** Pods were needed and could not be read, and the Canary is still where they matter. */
+function unreadPods(p: Progress, o: Observed): string | undefined {
+  if (o.podsUnread === undefined || !isPartWay(p, o)) return undefined;
+  return podsUnreadText(o.spec.newDeployment, o.podsUnread);
+}
+
+function capitalised(text: string): string {
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+}
+
+/**
+ * A Warning the first time the pods cannot be read for a cause, not on every
+ * sync while they cannot: the prior status's `Progressing` already names the
+ * cause when it was announced (docs/design.md §11).
+ */
+export function podsUnreadTransition(p: Progress, o: Observed, prior: PriorStatus): Transition | undefined {
+  const unread = unreadPods(p, o);
+  if (unread === undefined || o.podsUnread === undefined) return undefined;
+  const before = findCondition(prior.conditions, 'Progressing');
+  const cause = `(${o.podsUnread.cause}:`;
+  if (before?.reason === PODS_UNREAD_REASON && before.message.includes(cause)) return undefined;
+  return {
+    ...transition('PodsUnreadable', PODS_UNREAD_REASON, capitalised(unread), p, p, true),
+    eventKey: `pods-${o.podsUnread.cause.toLowerCase()}`,
+  };
+}
+
 function stateMessage(p: Progress, o: Observed, waiting: Availability | undefined): string {
   if (p.state === 'complete') return MESSAGES.complete;
+  const unread = unreadPods(p, o);
+  if (unread !== undefined) {
+    return `${p.state === 'running' ? MESSAGES.running : MESSAGES.stopped}: ${unread}`;
+  }
   if (p.state === 'running') {
     const crash = o.spec.enableRollback ? undefined : findCrashLoopingPod(o.pods, o.newDeployment);
     if (crash) {
@@ -59,9 +92,21 @@ function stateMessage(p: Progress, o: Observed, waiting: Availability | undefine
 
 function progressingCondition(
   p: Progress,
+  o: Observed,
   waiting: Availability | undefined,
   left: string | undefined,
 ): ConditionUpdate {
+  const unread = unreadPods(p, o);
+  if (unread !== undefined) {
+    const running = p.state === 'running';
+    return {
+      type: 'Progressing',
+      status: running ? 'True' : 'False',
+      reason: PODS_UNREAD_REASON,
+      message: capitalised(unread),
+      ...(running ? { since: p.runningSince ?? undefined } : {}),
+    };
+  }
   if (p.state === 'running' && isPaused(p)) {
     return {
       type: 'Progressing',
@@ -138,6 +183,8 @@ function resyncAfter(p: Progress, o: Observed, waiting: Availability | undefined
   const wakeups: number[] = [];
   // Old replicas held for new ones still starting: look again soon to let them go.
   if (surging) wakeups.push(AVAILABILITY_RETRY_SECONDS);
+  // Pods that could not be read are tried again soon, not at the next tick.
+  if (unreadPods(p, o) !== undefined) wakeups.push(AVAILABILITY_RETRY_SECONDS);
   const ms = (time: number) => (time - o.now.getTime()) / 1000;
   if (isPaused(p)) {
     if (p.pause.until !== null) wakeups.push(ms(Date.parse(p.pause.until)));
@@ -234,7 +281,7 @@ export function renderDecision(
       [
         { type: 'Valid', status: 'True', reason: 'Valid', message: 'Spec and Deployments are valid' },
         commandCondition(reading, p.observedCommand),
-        progressingCondition(p, waiting, left),
+        progressingCondition(p, o, waiting, left),
         stepAvailableCondition(p, o),
         rolledBackCondition(p),
         completeCondition(p.state, left),

@@ -228,6 +228,7 @@ export const Deployment = Type.Object(
           replicas: Type.Optional(Type.Integer()),
           readyReplicas: Type.Optional(Type.Integer()),
           availableReplicas: Type.Optional(Type.Integer()),
+          unavailableReplicas: Type.Optional(Type.Integer()),
           updatedReplicas: Type.Optional(Type.Integer()),
         },
         Open,

@@ -19,6 +19,8 @@ export interface Metrics {
   observeFinalize(canary: Canary, response: FinalizeResponse): void;
   /** One write on a route of spec.trafficRouting, by router and outcome (server/traffic.ts). */
   observeRoutePatch(router: string, outcome: string): void;
+  /** One read of a new Deployment's pods (server/pods.ts), by outcome; at rest there are none. */
+  observePodRead(outcome: string): void;
 }
 
 /** Seconds between steps: a minute-by-minute demo up to a weekly schedule. */
@@ -138,6 +140,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['router', 'outcome'] as const,
     registers: [registry],
   });
+  const podReads = new Counter({
+    name: 'canary_pod_reads_total',
+    help: "Lists of a new Deployment's pods through the API, by outcome (success, timeout, forbidden, unreachable, no_api, error)",
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   const stepInterval = new Histogram({
     name: 'canary_step_interval_seconds',
     help: 'Time from one step of a Canary to its next step taken on schedule',
@@ -211,6 +219,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     observeRoutePatch(router, outcome) {
       routePatches.inc({ router, outcome });
+    },
+    observePodRead(outcome) {
+      podReads.inc({ outcome });
     },
     observeRequest(hook, outcome, seconds) {
       requests.inc({ hook, outcome });

@@ -362,6 +362,7 @@ await t.test('4. an automatic rollback on a crashing v2, and the restart on a fi
   ]);
   brokenTemplate = canonicalJson((await getDeployment(ws, NEW)).spec.template);
   const watch = background(ws, typed(4, 2));
+  const appliedAt = Date.now();
   t.equal((await ws.kubectlOk(typed(4, 1))).trim(), ANNOTATED);
   const c = await waitStatus(
     ws,
@@ -370,6 +371,8 @@ await t.test('4. an automatic rollback on a crashing v2, and the restart on a fi
     (s) => /^CrashLoopBackOff: /.test(s.rollback?.reason ?? ''),
     60_000,
   );
+  // The pods are read by the service now, only once v2 shows them unavailable (docs/design.md §11).
+  t.comment(`apply to automatic rollback: ${((Date.now() - appliedAt) / 1000).toFixed(1)} s`);
   await sleep(1000);
   const printed = await watch.stop();
   for (const line of printed) t.comment(line);
