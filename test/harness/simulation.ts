@@ -217,9 +217,6 @@ export class Simulation {
   }
 
   async close(): Promise<void> {
-    (await import('node:fs')).appendFileSync(
-      JSON.stringify(this.rows.map((r) => [r[0].slice(11), ...r.slice(1)])) + '\n',
-    );
     await this.stopServer();
   }
 
