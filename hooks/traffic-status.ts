@@ -129,8 +129,7 @@ export function routeWriteFailed(
     response: {
       ...decision.response,
       status: { ...status, conditions },
-      resyncAfterSeconds:
-        resync > 0 ? Math.min(resync, ROUTE_RETRY_SECONDS) : ROUTE_RETRY_SECONDS,
+      resyncAfterSeconds: resync > 0 ? Math.min(resync, ROUTE_RETRY_SECONDS) : ROUTE_RETRY_SECONDS,
     },
     transitions: [...announced, failure],
   };
