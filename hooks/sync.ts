@@ -36,7 +36,8 @@ import { position, transition, type SyncDecision, type Transition } from './tran
 import type { Deployment, SyncRequest, SyncResponse } from './wire.js';
 
 export { desiredChildren, type Stamp } from './children.js';
-export { AVAILABILITY_RETRY_SECONDS, MESSAGES } from './render.js';
+export { MESSAGES } from './render.js';
+export { ROUTE_RETRY_SECONDS } from './traffic-status.js';
 export type { Position, RollbackReason, SyncDecision, Transition, TransitionKind } from './transitions.js';
 
 /**
