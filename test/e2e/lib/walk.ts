@@ -52,6 +52,10 @@ export function rowOf(cells: Record<string, string>): Row {
  */
 export function watchRow(line: string, header: readonly string[]): Record<string, string> | undefined {
   const cells = line.trim().split(/\s{2,}/);
+  // NEXTSTEP is the one cell that can be empty (no step due: the status leaves
+  // nextStepTime out), and an empty cell leaves no text to split on.
+  const nextStep = header.indexOf('NEXTSTEP');
+  if (cells.length === header.length - 1 && nextStep >= 0) cells.splice(nextStep, 0, '');
   if (cells.length !== header.length) return undefined;
   return Object.fromEntries(header.map((h, i) => [h, cells[i] as string]));
 }
