@@ -1,6 +1,6 @@
-/** How the e2e tests read a `kubectl get canaries -o wide -w` line (test/e2e/lib/walk.ts). */
+/** How the e2e tests read a `kubectl get canaries -o wide -w` line (test/e2e/lib/rows.ts). */
 import t from 'tap';
-import { watchRow } from './lib/walk.js';
+import { watchRow } from './lib/rows.js';
 
 const HEADER = 'NAME OLDREPLICAS NEWREPLICAS CURRENTSTEP STATE MESSAGE WEIGHT TOTALSTEPS NEXTSTEP AGE'.split(
   ' ',
