@@ -35,6 +35,27 @@ export const STEP_INTERVAL_BUCKETS = [
   7 * 86400,
 ];
 
+const ROLLBACK_REASONS = ['CrashLoopBackOff', 'ProgressDeadlineExceeded', 'RollbackCommand'] as const;
+type RollbackReasonLabel = (typeof ROLLBACK_REASONS)[number] | 'Other';
+
+/**
+ * status.rollback.reason is "<Reason>: <detail>"; the label keeps the reason
+ * alone, so pod names in the detail never make new series.
+ */
+export function rollbackReasonLabel(reason: string): RollbackReasonLabel {
+  const head = reason.split(':', 1)[0]?.trim();
+  return ROLLBACK_REASONS.find((known) => known === head) ?? 'Other';
+}
+
+function secondsOf(time: string | null): number {
+  return time === null ? Number.NaN : Date.parse(time) / 1000;
+}
+
+function setOrRemove<L extends string>(gauge: Gauge<L>, labels: Partial<Record<L, string>>, value: number) {
+  if (Number.isFinite(value)) gauge.set(labels, value);
+  else gauge.remove(labels);
+}
+
 export function outcomeOf(statusCode: number): Outcome {
   if (statusCode >= 500) return 'server_error';
   if (statusCode >= 400) return 'client_error';
@@ -126,6 +147,20 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     labelNames: ['router', 'outcome'] as const,
     registers: [registry],
   });
+  const lastStep = new Gauge({
+    name: 'canary_last_step_timestamp_seconds',
+    help: 'When each Canary last took a step, in Unix seconds (absent before its first)',
+    labelNames: perCanary,
+    registers: [registry],
+  });
+  // Per Canary, unlike canary_rollbacks_total: an alert can name the Canary, and
+  // every replica that syncs it reports the same time, so max() across pods is exact.
+  const lastRollback = new Gauge({
+    name: 'canary_rollback_timestamp_seconds',
+    help: 'When each Canary last rolled back (status.rollback.time), in Unix seconds, by reason; absent if it never has',
+    labelNames: [...perCanary, 'reason'] as const,
+    registers: [registry],
+  });
   const stepInterval = new Histogram({
     name: 'canary_step_interval_seconds',
     help: 'Time from one step of a Canary to its next step taken on schedule',
@@ -134,6 +169,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   });
   // What each Canary's gauges were last set to, so an unchanged sync costs one string compare.
   const lastSeen = new Map<string, string>();
+  // The reason label of each Canary's rollback series, to drop it when a newer rollback has another.
+  const rollbackReason = new Map<string, RollbackReasonLabel>();
 
   const keyOf = (canary: Canary) => ({
     namespace: canary.metadata.namespace ?? 'default',
@@ -155,7 +192,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
           if (Number.isFinite(seconds) && seconds >= 0) stepInterval.observe(seconds);
         }
         const key = `${labels.namespace}/${labels.name}`;
-        const snapshot = `${s.state} ${s.currentStep} ${s.totalSteps} ${s.oldReplicas} ${s.newReplicas} ${s.nextStepTime} ${s.weight}`;
+        const snapshot = `${s.state} ${s.currentStep} ${s.totalSteps} ${s.oldReplicas} ${s.newReplicas} ${s.nextStepTime} ${s.weight} ${s.lastStepTime} ${s.rollback?.time}`;
         if (lastSeen.get(key) === snapshot) return;
         lastSeen.set(key, snapshot);
         for (const candidate of CANARY_STATES)
@@ -168,6 +205,15 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
         const next = s.nextStepTime === null ? Number.NaN : Date.parse(s.nextStepTime) / 1000;
         if (Number.isFinite(next)) nextStep.set(labels, next);
         else nextStep.remove(labels);
+        setOrRemove(lastStep, labels, secondsOf(s.lastStepTime));
+        const reason = s.rollback === null ? undefined : rollbackReasonLabel(s.rollback.reason);
+        const before = rollbackReason.get(key);
+        if (before !== undefined && before !== reason) lastRollback.remove({ ...labels, reason: before });
+        if (reason === undefined) rollbackReason.delete(key);
+        else {
+          rollbackReason.set(key, reason);
+          setOrRemove(lastRollback, { ...labels, reason }, secondsOf(s.rollback?.time ?? null));
+        }
       } catch {
         // Metrics must never fail a sync.
       }
@@ -175,7 +221,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     observeFinalize(canary, response) {
       if (!response.finalized) return;
       const labels = keyOf(canary);
-      lastSeen.delete(`${labels.namespace}/${labels.name}`);
+      const key = `${labels.namespace}/${labels.name}`;
+      lastSeen.delete(key);
+      const reason = rollbackReason.get(key);
+      if (reason !== undefined) lastRollback.remove({ ...labels, reason });
+      rollbackReason.delete(key);
+      lastStep.remove(labels);
       for (const candidate of CANARY_STATES) state.remove({ ...labels, state: candidate });
       currentStep.remove(labels);
       totalStepsGauge.remove(labels);
