@@ -15,3 +15,7 @@ E2E_METACONTROLLER_VERSION="${E2E_METACONTROLLER_VERSION:-v4.17.2}"
 # Istio's VirtualService and DestinationRule, each from its Go module.
 E2E_GATEWAY_API_VERSION="${E2E_GATEWAY_API_VERSION:-v1.6.3}"
 E2E_ISTIO_API_VERSION="${E2E_ISTIO_API_VERSION:-v1.32.0}"
+# Helm, built from its Go module by test/integration/helm-binary.sh: the chart
+# tests (render parity, lint, install/upgrade/uninstall) and the e2e cluster
+# that installs through charts/canary-hooks.
+HELM_VERSION="${HELM_VERSION:-v4.3.2}"
