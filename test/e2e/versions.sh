@@ -19,3 +19,7 @@ E2E_ISTIO_API_VERSION="${E2E_ISTIO_API_VERSION:-v1.32.0}"
 # tests (render parity, lint, install/upgrade/uninstall) and the e2e cluster
 # that installs through charts/canary-hooks.
 HELM_VERSION="${HELM_VERSION:-v4.3.2}"
+# The Prometheus Operator's ServiceMonitor and PrometheusRule CRDs, which the
+# chart's install test puts on the API server before it installs the chart's
+# ServiceMonitor and PrometheusRule (test/integration/monitoring-crds.sh).
+PROMETHEUS_OPERATOR_VERSION="${PROMETHEUS_OPERATOR_VERSION:-v0.85.0}"
