@@ -152,3 +152,62 @@ t.test('install, upgrade and uninstall through the chart; the CRD and the Canari
     'a server-side upgrade changes the hooks',
   );
 });
+
+t.test("the ServiceMonitor, PrometheusRule and dashboard pass the real CRDs' schemas", async (t) => {
+  await installAll();
+  const crds = process.env.MONITORING_CRDS;
+  if (!crds) throw new Error('MONITORING_CRDS is not set: run under test/integration/run.sh');
+  // The Prometheus Operator's own CRDs, so the API server checks the chart's objects against them.
+  await kubectlOk(['apply', '--server-side', '--field-manager=canary-itest', '-f', crds]);
+  await kubectlOk([
+    'wait',
+    '--for=condition=Established',
+    '--timeout=60s',
+    'crd/servicemonitors.monitoring.coreos.com',
+    'crd/prometheusrules.monitoring.coreos.com',
+  ]);
+  t.teardown(async () => {
+    await helm(['uninstall', 'canary-hooks', '--namespace', NS]);
+    await kubectlOk(['apply', '-k', join(REPO, 'manifests')]);
+  });
+  const installed = await helm([
+    'install',
+    ...release,
+    '--take-ownership',
+    '--server-side=false',
+    '--set',
+    'serviceMonitor.enabled=true',
+    '--set',
+    'prometheusRule.enabled=true',
+    '--set',
+    'dashboard.enabled=true',
+  ]);
+  t.equal(installed.code, 0, installed.stderr);
+  const monitor = await getJson<{ spec: { endpoints: { port: string; path: string }[] } }>([
+    'get',
+    'servicemonitor',
+    'canary-hooks',
+    '-n',
+    NS,
+  ]);
+  t.match(monitor.spec.endpoints, [{ path: '/metrics' }]);
+  const rule = await getJson<{ spec: { groups: { rules: { alert: string }[] }[] } }>([
+    'get',
+    'prometheusrule',
+    'canary-hooks',
+    '-n',
+    NS,
+  ]);
+  t.same(
+    rule.spec.groups.flatMap((g) => g.rules.map((r) => r.alert)),
+    ['CanaryRolledBack', 'CanaryStuck', 'CanaryInError', 'CanaryHooksFailing', 'CanaryHooksSlow'],
+  );
+  const dashboard = await getJson<{ data: Record<string, string> }>([
+    'get',
+    'configmap',
+    'canary-hooks-dashboard',
+    '-n',
+    NS,
+  ]);
+  t.equal((JSON.parse(dashboard.data['canary-hooks.json'] ?? '{}') as { uid?: string }).uid, 'canary-hooks');
+});
