@@ -62,7 +62,8 @@
 #   E2E_INSTALL=chart            install canary-hooks's objects with
 #                                `helm install` of charts/canary-hooks (helm
 #                                from helm-binary.sh) instead of kubectl apply
-#                                of manifests/: the Namespace, CRD, RBAC,
+#                                of manifests/ (the Namespace still from
+#                                manifests/namespace.yaml): the CRD, RBAC,
 #                                CompositeController (hooksURL pointed at the
 #                                service on loopback), and the Deployment,
 #                                Service, PodDisruptionBudget and NetworkPolicy
@@ -315,8 +316,10 @@ if [[ $install_mode == chart ]]; then
   # Metacontroller's CRDs first: the chart holds a CompositeController.
   "$kubectl" apply -f "$shared/metacontroller/metacontroller-crds-v1.yaml" >/dev/null
   "$kubectl" wait --for=condition=Established --timeout=60s crd/compositecontrollers.metacontroller.k8s.io >/dev/null
+  # The namespace first, as docs/helm.md says: Helm keeps its release record there.
+  "$kubectl" apply -f "$repo/manifests/namespace.yaml" >/dev/null
   "$helm_bin" install canary-hooks "$repo/charts/canary-hooks" --namespace canary-system \
-    --set namespace.create=true --set compositeController.hooksURL="$E2E_SERVICE_URL" >"$state/helm-install.log" 2>&1 ||
+    --set compositeController.hooksURL="$E2E_SERVICE_URL" >"$state/helm-install.log" 2>&1 ||
     die "helm install failed: $(cat "$state/helm-install.log")"
   log "installed through charts/canary-hooks ($("$helm_bin" version --template '{{.Version}}'))"
 else
