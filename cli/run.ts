@@ -9,38 +9,9 @@ import { createCanaryApi, type CanaryApi } from './api.js';
 import { COMMAND_VALUES, listCommand, planCommand, setCommand, statusCommand, type Io } from './commands.js';
 import { DEFAULT_ADDRESS, DEFAULT_PORT, dashboardCommand } from './dashboard/command.js';
 import { CliError, EXIT, firstLine } from './errors.js';
+import { helpFor, USAGE } from './help.js';
 import { readInput, resolveTarget, type Target } from './kube.js';
-
-export const USAGE = `Usage: kubectl canary COMMAND [flags]
-
-Commands:
-  list                          Canaries with replicas, step, state and next step time
-  status NAME [-w|--watch]      Progress, replicas asked and available, next step, last rollback, conditions
-  apply NAME                    Start or resume the rollout       (command annotation: apply)
-  stop NAME                     Hold it at the current step       (command annotation: stop)
-  rollback NAME                 Go back to step 0, all old        (command annotation: rollback)
-  complete NAME                 Jump to the last step, all new    (command annotation: completion)
-  promote NAME                  End the pause, or take the step waiting for its tick (annotation: promote)
-  plan -f FILE [--from TIME]    Offline: when each step would happen and its replica split
-  dashboard [--port N] [--address IP]
-                                A live web page of every Canary, with the commands as buttons
-
-Flags:
-  --kubeconfig PATH             kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)
-  --context NAME                kubeconfig context (default: the current context)
-  -n, --namespace NS            namespace (default: the context's, else "default")
-  -A, --all-namespaces          list, dashboard: every namespace
-  -f, --filename FILE           plan: the Canary manifest, "-" for stdin
-      --from TIME               plan: when apply happens (RFC 3339, or wall time in the Canary's zone; default now)
-      --timeout SECONDS         apply|stop|rollback|complete|promote (and the dashboard's buttons): how long to
-                                wait for canary-hooks (default 60)
-      --port N                  dashboard: the port to serve on (default 3100)
-      --address IP              dashboard: the address to listen on (default 127.0.0.1, this machine only)
-  -h, --help                    this help
-
-Exit codes: 0 ok, 1 usage, 2 not found, 3 unauthorized or forbidden, 4 invalid input,
-            5 no kubeconfig or cluster unreachable, 6 other failure (API error, timeout)
-`;
+import { version } from './version.js';
 
 export interface RunEnv extends Io {
   env: NodeJS.ProcessEnv;
@@ -60,7 +31,9 @@ const OPTIONS = {
   timeout: { type: 'string' },
   port: { type: 'string' },
   address: { type: 'string' },
+  'allowed-host': { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
 } as const;
 
 const NEEDS_NAME = new Set(['status', 'apply', 'stop', 'rollback', 'complete', 'promote']);
@@ -77,13 +50,21 @@ async function dispatch(argv: readonly string[], io: RunEnv): Promise<number> {
     throw usage((err as Error).message.split('\n')[0] ?? 'bad arguments');
   }
   const { values, positionals } = parsed;
-  if (values.help || positionals.length === 0) {
-    (values.help ? io.out : io.err)(USAGE);
-    return values.help ? EXIT.ok : EXIT.usage;
+  if (values.version) {
+    io.out(`kubectl-canary ${version()}\n`);
+    return EXIT.ok;
+  }
+  if (values.help) {
+    io.out(helpFor(positionals[0]));
+    return EXIT.ok;
+  }
+  if (positionals.length === 0) {
+    io.err(USAGE);
+    return EXIT.usage;
   }
   const [command = '', ...rest] = positionals;
   if (command === 'help') {
-    io.out(USAGE);
+    io.out(helpFor(rest[0]));
     return EXIT.ok;
   }
   if (command !== 'list' && command !== 'plan' && command !== 'dashboard' && !NEEDS_NAME.has(command)) {
@@ -96,8 +77,11 @@ async function dispatch(argv: readonly string[], io: RunEnv): Promise<number> {
   if (values['all-namespaces'] && command !== 'list' && command !== 'dashboard') {
     throw usage('-A/--all-namespaces goes with list and dashboard');
   }
-  if ((values.port !== undefined || values.address !== undefined) && command !== 'dashboard') {
-    throw usage('--port and --address go with dashboard');
+  if (
+    (values.port !== undefined || values.address !== undefined || values['allowed-host'] !== undefined) &&
+    command !== 'dashboard'
+  ) {
+    throw usage('--port, --address and --allowed-host go with dashboard');
   }
   let port = DEFAULT_PORT;
   if (values.port !== undefined) {
@@ -140,6 +124,7 @@ async function dispatch(argv: readonly string[], io: RunEnv): Promise<number> {
         allNamespaces: values['all-namespaces'] ?? false,
         port,
         address: values.address ?? DEFAULT_ADDRESS,
+        allowedHosts: values['allowed-host'] ?? [],
         timeoutMs,
         pollMs: io.pollMs ?? 1000,
       });

@@ -90,7 +90,6 @@ export function errorDecision(
     message: problem.message,
     observedCommand: prior.observedCommand,
     lastStepTime: prior.lastStepTime,
-    nextStepTime: null,
     rollback: prior.rollback,
     conditions: updateConditions(
       prior.conditions,

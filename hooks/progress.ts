@@ -17,6 +17,7 @@ import {
 } from './rollout.js';
 import { nextTickAfter } from './schedule.js';
 import type { CanarySpec } from './spec.js';
+import type { PodReadFailure } from './pod-read.js';
 import type { PriorStatus } from './status.js';
 import { routerPlacer, type TrafficView } from './traffic.js';
 import type { Transition } from './transitions.js';
@@ -54,6 +55,8 @@ export interface Observed {
   pods: readonly Pod[];
   /** The route of spec.trafficRouting as observed (hooks/traffic.ts), or undefined without a router. */
   traffic: TrafficView | undefined;
+  /** The server had to read the pods and could not (docs/design.md §11): `pods` is empty, not known empty. */
+  podsUnread?: PodReadFailure;
   now: Date;
   nowText: string;
 }
@@ -144,6 +147,8 @@ export function hasOldSettled(p: Pick<Progress, 'state' | 'step'>, o: Observed):
  * share, and with a router the route shows its weight.
  */
 export function isStepDone(p: Progress, o: Observed): boolean {
+  // Unread pods may be crashing: stepping past them on a guess would spread the crash.
+  if (o.podsUnread !== undefined) return false;
   if (p.pause !== null) return false;
   if (pauseAt(o.rollout, p.step) !== undefined && !p.pauseEnded) return false;
   if (o.traffic !== undefined && o.traffic.shown !== placementOf(p, o).weight) return false;

@@ -4,13 +4,15 @@
  * status with its message and conditions, and when to look again.
  */
 import { unknownCommandMessage, type CommandReading } from './commands.js';
-import { updateConditions, type ConditionUpdate } from './conditions.js';
+import { findCondition, updateConditions, type ConditionUpdate } from './conditions.js';
 import type { Availability } from './deployments.js';
 import { desiredChildren, stampWhereWritten } from './children.js';
 import { surged, type Placement } from './placement.js';
 import { scaleStatus } from './scale.js';
+import { PODS_UNREAD_REASON, podsUnreadText } from './pod-read.js';
 import { findCrashLoopingPod } from './pods.js';
 import { untilText } from './machine.js';
+import { transition, type Transition } from './transitions.js';
 import {
   deadlineOf,
   dueTime,
@@ -26,13 +28,10 @@ import {
 import { stepCount } from './rollout.js';
 import { numbered } from './sequence.js';
 import { rfc3339, type PriorStatus } from './status.js';
-import { isUnsettled, routedSplit, routeWriteFor, type RoutedPlacement } from './traffic.js';
+import { routedSplit, routeWriteFor, type RoutedPlacement } from './traffic.js';
 import { routedCompletionLeft, trafficConditions } from './traffic-status.js';
 import { commandCondition, completeCondition, rolledBackCondition } from './verdicts.js';
 import type { CanaryStatus, Deployment, RouteWrite, SyncResponse } from './wire.js';
-
-/** How soon to look again while waiting for the new replicas to become available. */
-export const AVAILABILITY_RETRY_SECONDS = 10;
 
 export const MESSAGES = {
   pending: 'Canary is Pending',
@@ -43,8 +42,39 @@ export const MESSAGES = {
   rolledBack: (time: string) => `[${time}] Canary is rollbacked`,
 } as const;
 
+/** Pods were needed and could not be read, and the Canary is still where they matter. */
+function unreadPods(p: Progress, o: Observed): string | undefined {
+  if (o.podsUnread === undefined || !isPartWay(p, o)) return undefined;
+  return podsUnreadText(o.spec.newDeployment, o.podsUnread);
+}
+
+function capitalised(text: string): string {
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+}
+
+/**
+ * A Warning the first time the pods cannot be read for a cause, not on every
+ * sync while they cannot: the prior status's `Progressing` already names the
+ * cause when it was announced (docs/design.md §11).
+ */
+export function podsUnreadTransition(p: Progress, o: Observed, prior: PriorStatus): Transition | undefined {
+  const unread = unreadPods(p, o);
+  if (unread === undefined || o.podsUnread === undefined) return undefined;
+  const before = findCondition(prior.conditions, 'Progressing');
+  const cause = `(${o.podsUnread.cause}:`;
+  if (before?.reason === PODS_UNREAD_REASON && before.message.includes(cause)) return undefined;
+  return {
+    ...transition('PodsUnreadable', PODS_UNREAD_REASON, capitalised(unread), p, p, true),
+    eventKey: `pods-${o.podsUnread.cause.toLowerCase()}`,
+  };
+}
+
 function stateMessage(p: Progress, o: Observed, waiting: Availability | undefined): string {
   if (p.state === 'complete') return MESSAGES.complete;
+  const unread = unreadPods(p, o);
+  if (unread !== undefined) {
+    return `${p.state === 'running' ? MESSAGES.running : MESSAGES.stopped}: ${unread}`;
+  }
   if (p.state === 'running') {
     const crash = o.spec.enableRollback ? undefined : findCrashLoopingPod(o.pods, o.newDeployment);
     if (crash) {
@@ -59,9 +89,21 @@ function stateMessage(p: Progress, o: Observed, waiting: Availability | undefine
 
 function progressingCondition(
   p: Progress,
+  o: Observed,
   waiting: Availability | undefined,
   left: string | undefined,
 ): ConditionUpdate {
+  const unread = unreadPods(p, o);
+  if (unread !== undefined) {
+    const running = p.state === 'running';
+    return {
+      type: 'Progressing',
+      status: running ? 'True' : 'False',
+      reason: PODS_UNREAD_REASON,
+      message: capitalised(unread),
+      ...(running ? { since: p.runningSince ?? undefined } : {}),
+    };
+  }
   if (p.state === 'running' && isPaused(p)) {
     return {
       type: 'Progressing',
@@ -133,26 +175,48 @@ function pausedCondition(p: Progress): ConditionUpdate {
     : { type: 'Paused', status: 'False', reason: 'NotPaused', message: 'No pause holds the rollout' };
 }
 
-/** When the Canary should next be looked at on its own: a step due, a pause ending, a deadline. */
-function resyncAfter(p: Progress, o: Observed, waiting: Availability | undefined, surging: boolean): number {
-  const wakeups: number[] = [];
-  // Old replicas held for new ones still starting: look again soon to let them go.
-  if (surging) wakeups.push(AVAILABILITY_RETRY_SECONDS);
-  const ms = (time: number) => (time - o.now.getTime()) / 1000;
+/**
+ * The moments only a clock brings, when nothing in the cluster changes: the
+ * end of a timed pause, the tick the next step is due at, the progress
+ * deadline of a step not yet reached. Everything else this Canary waits for
+ * changes one of its Deployments or its route (new replicas available, a
+ * surge's old replicas let go, a weight written), and Metacontroller syncs
+ * the Canary on every change of a child or a related object, so asking for
+ * a poll would only repeat the last answer (docs/design.md §7).
+ */
+function clockWakeups(p: Progress, o: Observed): number[] {
+  const at: number[] = [];
   if (isPaused(p)) {
-    if (p.pause.until !== null) wakeups.push(ms(Date.parse(p.pause.until)));
+    if (p.pause.until !== null) at.push(Date.parse(p.pause.until));
   } else if (p.state === 'running') {
     const due = dueTime(p, o);
-    if (waiting) wakeups.push(AVAILABILITY_RETRY_SECONDS);
-    else if (due !== undefined) wakeups.push(ms(due.getTime()));
+    if (due !== undefined) at.push(due.getTime());
   }
   const deadline = isPartWay(p, o) && o.spec.enableRollback ? deadlineOf(p, o) : undefined;
-  if (deadline !== undefined && !hasReachedStep(p, o)) {
-    wakeups.push(ms(deadline));
-  }
-  if (wakeups.length === 0) return 0;
-  return Math.max(1, Math.ceil(Math.min(...wakeups)));
+  if (deadline !== undefined && !hasReachedStep(p, o)) at.push(deadline);
+  // The seam for metric analysis (docs/design.md §13): the time its next measurement is due goes here.
+  return at;
 }
+
+/**
+ * `resyncAfterSeconds`: the next clock wakeup still ahead, or 0 to leave it
+ * to watch events and the CompositeController's `resyncPeriodSeconds`, the
+ * safety net for an event lost on the way. A time already past (a step due
+ * that waits for its replicas) is what an event will bring, not a reason to
+ * poll.
+ */
+function resyncAfter(p: Progress, o: Observed): number {
+  const ahead = clockWakeups(p, o)
+    .map((time) => (time - o.now.getTime()) / 1000)
+    .filter((seconds) => seconds > 0);
+  // A read that failed is tried again soon: nothing watched brings the API back.
+  if (unreadPods(p, o) !== undefined) ahead.push(POD_RETRY_SECONDS);
+  if (ahead.length === 0) return 0;
+  return Math.max(1, Math.ceil(Math.min(...ahead)));
+}
+
+/** How soon a sync whose pods could not be read tries again (docs/design.md §11). */
+export const POD_RETRY_SECONDS = 10;
 
 /** SPEC 8: without a router the weight is what the replicas give. */
 export function weightOf(split: { newReplicas: number }, totalReplicas: number): number {
@@ -209,10 +273,9 @@ export function renderDecision(
   // While paused the next step is due when the pause ends (unknown for one that waits for promote).
   const next = running && isPaused(p) ? p.pause.until : due ? rfc3339(due) : null;
   const left = completionLeft(p, o, target, split);
-  // Only a routed Canary's message says what is left: with surge alone, as for every
-  // other step, it does not tell the old Deployment's step-down apart.
-  const completing =
-    o.traffic !== undefined && left !== undefined ? `${MESSAGES.complete}: ${left}` : undefined;
+  // `complete` is decided at once, but until the old Deployment follows (surge) or the
+  // route shows 100% the message says what is left, as the Complete condition does.
+  const completing = left !== undefined ? `${MESSAGES.complete}: ${left}` : undefined;
   const message =
     reading.kind === 'unknown'
       ? unknownCommandMessage(reading.value)
@@ -228,14 +291,14 @@ export function renderDecision(
     message,
     observedCommand: p.observedCommand,
     lastStepTime: p.lastStepTime,
-    nextStepTime: next,
+    ...(next === null ? {} : { nextStepTime: next }),
     rollback: p.rollback,
     conditions: updateConditions(
       prior.conditions,
       [
         { type: 'Valid', status: 'True', reason: 'Valid', message: 'Spec and Deployments are valid' },
         commandCondition(reading, p.observedCommand),
-        progressingCondition(p, waiting, left),
+        progressingCondition(p, o, waiting, left),
         stepAvailableCondition(p, o),
         rolledBackCondition(p),
         completeCondition(p.state, left),
@@ -252,8 +315,6 @@ export function renderDecision(
   ]);
   const { status, record } = numbered(decided, prior, o.canary.metadata.uid ?? '');
   const traffic = o.traffic;
-  const unsettled =
-    traffic !== undefined && isUnsettled(target as RoutedPlacement, split as RoutedPlacement, traffic);
   return {
     response: {
       status,
@@ -268,7 +329,7 @@ export function renderDecision(
           record,
         ),
       ),
-      resyncAfterSeconds: resyncAfter(p, o, waiting, unsettled || split.oldReplicas > target.oldReplicas),
+      resyncAfterSeconds: resyncAfter(p, o),
     },
     routeWrite: traffic === undefined ? undefined : routeWriteFor(traffic, status.weight),
   };

@@ -24,7 +24,8 @@ import {
 } from './machine.js';
 import { observedDeployments, observedPods } from './observed.js';
 import { observe, settle, type Stage } from './progress.js';
-import { renderDecision } from './render.js';
+import type { PodReadFailure } from './pod-read.js';
+import { podsUnreadTransition, renderDecision } from './render.js';
 import { completedByShorterRollout } from './scale.js';
 import { startingPoint } from './sequence.js';
 import { parseSpec } from './spec.js';
@@ -35,10 +36,15 @@ import { position, transition, type SyncDecision, type Transition } from './tran
 import type { Deployment, SyncRequest, SyncResponse } from './wire.js';
 
 export { desiredChildren, type Stamp } from './children.js';
-export { AVAILABILITY_RETRY_SECONDS, MESSAGES } from './render.js';
+export { MESSAGES } from './render.js';
+export { ROUTE_RETRY_SECONDS } from './traffic-status.js';
 export type { Position, RollbackReason, SyncDecision, Transition, TransitionKind } from './transitions.js';
 
-export function decideSync(request: SyncRequest, now: Date): SyncDecision {
+/**
+ * `podsUnread`: the server had to read the new Deployment's pods and could
+ * not (docs/design.md §11); the sync then decides nothing that needs them.
+ */
+export function decideSync(request: SyncRequest, now: Date, podsUnread?: PodReadFailure): SyncDecision {
   const canary = request.parent;
   const nowText = rfc3339(now);
   const deployments = observedDeployments(request);
@@ -59,6 +65,7 @@ export function decideSync(request: SyncRequest, now: Date): SyncDecision {
     newDeployment: deployments.get(spec.newDeployment) as Deployment,
     pods: observedPods(request),
     traffic: traffic.view,
+    ...(podsUnread ? { podsUnread } : {}),
     now,
     nowText,
   });
@@ -93,9 +100,11 @@ export function decideSync(request: SyncRequest, now: Date): SyncDecision {
   stage = scheduledStep(timedPauses(automaticRollback(stage, o), o), o);
 
   const { response, routeWrite } = renderDecision(stage.progress, o, prior, reading, deployments);
+  const unread = podsUnreadTransition(stage.progress, o, prior);
   const announced = [
     ...transitions,
     ...stage.transitions,
+    ...(unread ? [unread] : []),
     ...trafficTransitions(o, stage.progress, routeWrite),
   ];
   return {

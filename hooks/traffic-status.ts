@@ -5,12 +5,17 @@
  */
 import type { ConditionUpdate } from './conditions.js';
 import type { Observed, Progress } from './progress.js';
-import { AVAILABILITY_RETRY_SECONDS } from './render.js';
 import { describeWeight, replicasForWeight } from './traffic.js';
 import { transition, type SyncDecision, type Transition } from './transitions.js';
 import type { Condition, RouteWrite } from './wire.js';
 
 export const TRAFFIC_CONDITION = 'TrafficRouted';
+
+/**
+ * How soon to write again after the API refused the route's patch: no watch
+ * event brings a retry (the route did not change), so this is a clock.
+ */
+export const ROUTE_RETRY_SECONDS = 10;
 
 /** TrafficRouted, for a Canary with a router: the weight is set, or held until replicas are available. */
 export function trafficConditions(
@@ -124,8 +129,7 @@ export function routeWriteFailed(
     response: {
       ...decision.response,
       status: { ...status, conditions },
-      resyncAfterSeconds:
-        resync > 0 ? Math.min(resync, AVAILABILITY_RETRY_SECONDS) : AVAILABILITY_RETRY_SECONDS,
+      resyncAfterSeconds: resync > 0 ? Math.min(resync, ROUTE_RETRY_SECONDS) : ROUTE_RETRY_SECONDS,
     },
     transitions: [...announced, failure],
   };

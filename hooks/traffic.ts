@@ -154,16 +154,6 @@ export function routedSplit(
   return { oldReplicas, newReplicas, weight };
 }
 
-/** The route still has to catch up with this sync's decision: look again soon. */
-export function isUnsettled(target: RoutedPlacement, split: RoutedPlacement, view: TrafficView): boolean {
-  return (
-    split.weight !== target.weight ||
-    view.shown !== split.weight ||
-    split.newReplicas !== target.newReplicas ||
-    split.oldReplicas !== target.oldReplicas
-  );
-}
-
 // ---------------------------------------------------------------- writing
 
 /** The write that puts `weight` on the route, or undefined when every touched rule shows it. */

@@ -2,6 +2,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { SyncDecision, Transition } from '../hooks/sync.js';
 import { CANARY_STATES, type Canary, type FinalizeResponse } from '../hooks/wire.js';
+import { DEFAULT_MAX_CANARY_SERIES } from './config.js';
 
 export type Outcome = 'success' | 'client_error' | 'server_error';
 
@@ -18,6 +19,8 @@ export interface Metrics {
   observeFinalize(canary: Canary, response: FinalizeResponse): void;
   /** One write on a route of spec.trafficRouting, by router and outcome (server/traffic.ts). */
   observeRoutePatch(router: string, outcome: string): void;
+  /** One read of a new Deployment's pods (server/pods.ts), by outcome; at rest there are none. */
+  observePodRead(outcome: string): void;
 }
 
 /** Seconds between steps: a minute-by-minute demo up to a weekly schedule. */
@@ -62,7 +65,18 @@ export function outcomeOf(statusCode: number): Outcome {
   return 'success';
 }
 
-export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+/** The longest names Kubernetes allows: a longer one is no Canary's and gets no series. */
+const MAX_NAMESPACE_CHARS = 63;
+const MAX_NAME_CHARS = 253;
+
+export interface MetricsOptions {
+  defaultMetrics?: boolean;
+  /** Canaries with per-Canary series at most; a sync of one more sets none (server/config.ts). */
+  maxCanaries?: number;
+}
+
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const maxCanaries = options.maxCanaries ?? DEFAULT_MAX_CANARY_SERIES;
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
 
@@ -161,13 +175,25 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     labelNames: [...perCanary, 'reason'] as const,
     registers: [registry],
   });
+  const podReads = new Counter({
+    name: 'canary_pod_reads_total',
+    help: "Lists of a new Deployment's pods through the API, by outcome (success, timeout, forbidden, unreachable, no_api, error)",
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   const stepInterval = new Histogram({
     name: 'canary_step_interval_seconds',
     help: 'Time from one step of a Canary to its next step taken on schedule',
     buckets: STEP_INTERVAL_BUCKETS,
     registers: [registry],
   });
+  const untracked = new Counter({
+    name: 'canary_series_untracked_total',
+    help: 'Syncs of a Canary that got no per-Canary series: over the cap on tracked Canaries, or a name no Kubernetes object can have',
+    registers: [registry],
+  });
   // What each Canary's gauges were last set to, so an unchanged sync costs one string compare.
+  // Its size is the number of Canaries with series, capped at maxCanaries.
   const lastSeen = new Map<string, string>();
   // The reason label of each Canary's rollback series, to drop it when a newer rollback has another.
   const rollbackReason = new Map<string, RollbackReasonLabel>();
@@ -192,6 +218,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
           if (Number.isFinite(seconds) && seconds >= 0) stepInterval.observe(seconds);
         }
         const key = `${labels.namespace}/${labels.name}`;
+        const tracked = lastSeen.has(key);
+        const plausible =
+          labels.namespace.length <= MAX_NAMESPACE_CHARS && labels.name.length <= MAX_NAME_CHARS;
+        if (!tracked && (!plausible || lastSeen.size >= maxCanaries)) {
+          untracked.inc();
+          return;
+        }
         const snapshot = `${s.state} ${s.currentStep} ${s.totalSteps} ${s.oldReplicas} ${s.newReplicas} ${s.nextStepTime} ${s.weight} ${s.lastStepTime} ${s.rollback?.time}`;
         if (lastSeen.get(key) === snapshot) return;
         lastSeen.set(key, snapshot);
@@ -202,7 +235,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
         replicas.set({ ...labels, deployment: 'old' }, s.oldReplicas);
         replicas.set({ ...labels, deployment: 'new' }, s.newReplicas);
         trafficWeight.set(labels, s.weight);
-        const next = s.nextStepTime === null ? Number.NaN : Date.parse(s.nextStepTime) / 1000;
+        const next = s.nextStepTime === undefined ? Number.NaN : Date.parse(s.nextStepTime) / 1000;
         if (Number.isFinite(next)) nextStep.set(labels, next);
         else nextStep.remove(labels);
         setOrRemove(lastStep, labels, secondsOf(s.lastStepTime));
@@ -237,6 +270,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     },
     observeRoutePatch(router, outcome) {
       routePatches.inc({ router, outcome });
+    },
+    observePodRead(outcome) {
+      podReads.inc({ outcome });
     },
     observeRequest(hook, outcome, seconds) {
       requests.inc({ hook, outcome });

@@ -123,7 +123,9 @@ t.test('values change what they name, and only that', async (t) => {
         'config.logLevel=debug',
         'config.eventsEnabled=false',
         'config.bodyLimitBytes=1048576',
+        'config.maxInFlight=64',
         'config.shutdownDelaySeconds=10',
+        'config.requestTimeoutSeconds=60',
       ],
       check: (o) => {
         const d = o.get('Deployment/canary-system/canary-hooks') as unknown as DeploymentShape;
@@ -133,10 +135,13 @@ t.test('values change what they name, and only that', async (t) => {
         t.equal(c?.resources.limits.memory, '1Gi');
         t.same(c?.env, [
           { name: 'PORT', value: '8080' },
+          { name: 'METRICS_PORT', value: '9102' },
+          { name: 'BODY_LIMIT_BYTES', value: '1048576' },
+          { name: 'MAX_IN_FLIGHT', value: '64' },
           { name: 'LOG_LEVEL', value: 'debug' },
           { name: 'NODE_ENV', value: 'production' },
           { name: 'EVENTS_ENABLED', value: 'false' },
-          { name: 'BODY_LIMIT_BYTES', value: '1048576' },
+          { name: 'REQUEST_TIMEOUT_SECONDS', value: '60' },
           { name: 'SHUTDOWN_DELAY_SECONDS', value: '10' },
         ]);
       },
@@ -230,6 +235,7 @@ t.test('a wrong value is refused with a sentence naming it', async (t) => {
     { set: 'crds.keep=maybe', says: /\/crds\/keep/ },
     { set: 'replica=3', says: /additional properties? .*replica|replica.*not allowed/is },
     { set: 'serviceMonitor.interval=often', says: /\/serviceMonitor\/interval/ },
+    { set: 'config.bodyLimitBytes=134217728', says: /\/config\/bodyLimitBytes/ },
   ];
   for (const c of cases) {
     const r = await template([c.set]);
@@ -267,13 +273,13 @@ t.test('ServiceMonitor, PrometheusRule and dashboard come from the files the tes
   t.same(monitor.spec, {
     selector: { matchLabels: { 'app.kubernetes.io/name': 'canary-hooks' } },
     namespaceSelector: { matchNames: ['canary-system'] },
-    endpoints: [{ port: 'http', path: '/metrics', interval: '30s' }],
+    endpoints: [{ port: 'metrics', path: '/metrics', interval: '30s' }],
   });
   const service = o.get('Service/canary-system/canary-hooks') as unknown as {
     spec: { ports: { name: string }[] };
   };
   t.ok(
-    service.spec.ports.some((p) => p.name === 'http'),
+    service.spec.ports.some((p) => p.name === 'metrics'),
     'the port the ServiceMonitor names is on the Service',
   );
 

@@ -6,7 +6,7 @@ import { createMetrics } from '../../server/metrics.js';
 import { COMMAND_ANNOTATION } from '../../hooks/wire.js';
 import { CANARY_UID, canary, deployment, pod, syncRequest } from '../fixtures/cluster.js';
 import { validateCanaryStatus } from '../helpers/crd.js';
-import { listen, post } from './support.js';
+import { listen, listenMetrics, post } from './support.js';
 import sample from '../fixtures/sync-request.json' with { type: 'json' };
 
 const NOW = new Date('2026-11-23T09:00:30Z');
@@ -129,9 +129,10 @@ t.test('the sample request in the README gets a decision', async (t) => {
   const res = await post(base, '/sync', sample);
   t.equal(res.status, 200);
   // Surge (SPEC 7a, the default): v2's 2 first, v1 keeps its 10 until they are available.
+  // v2's own status change brings the sync that lets v1 go; the only call asked is the next tick's.
   t.match(res.body, {
     status: { state: 'running', currentStep: 1, oldReplicas: 10, newReplicas: 2, weight: 20 },
-    resyncAfterSeconds: 10,
+    resyncAfterSeconds: 30,
   });
 });
 
@@ -224,7 +225,7 @@ t.test('malformed requests get 400 with a JSON error naming what is wrong', asyn
 });
 
 t.test('an oversized request gets 413', async (t) => {
-  const { base } = await start(t, { bodyLimitBytes: 4096 });
+  const { base } = await start(t, { limits: { bodyLimitBytes: 4096 } });
   const request = walkthrough();
   request.related = {
     'Pod.v1': Object.fromEntries(
@@ -251,18 +252,14 @@ t.test('an unexpected failure gets 500, never a 200 with children left out', asy
   t.ok(logs.lines.some((l) => l.level === 50 && l.msg === 'hook failed'));
 });
 
-t.test('POST /customize asks for the pods of the selector', async (t) => {
+t.test('POST /customize asks for no pods (docs/design.md §11)', async (t) => {
   const { base } = await start(t);
   const res = await post(base, '/customize', {
     controller: walkthrough().controller,
     parent: canary({ command: 'apply' }),
   });
   t.equal(res.status, 200);
-  t.same(res.body, {
-    relatedResources: [
-      { apiVersion: 'v1', resource: 'pods', labelSelector: { matchLabels: { app: 'my-app' } } },
-    ],
-  });
+  t.same(res.body, { relatedResources: [] });
 });
 
 t.test('probes and readiness while draining', async (t) => {
@@ -277,8 +274,10 @@ t.test('probes and readiness while draining', async (t) => {
   t.equal((await fetch(`${base}/healthz`)).status, 200, 'still alive while draining');
 });
 
-t.test('GET /metrics exposes hook requests, latency and canary counters', async (t) => {
-  const { base } = await start(t, { metrics: createMetrics() });
+t.test('GET /metrics on the metrics port exposes hook requests, latency and canary counters', async (t) => {
+  const { base, metrics } = await start(t, { metrics: createMetrics() });
+  const metricsPort = await listenMetrics(metrics);
+  t.teardown(metricsPort.close);
   await post(base, '/sync', walkthrough());
   await post(base, '/sync', { nope: true });
   const crashing = syncRequest(
@@ -300,7 +299,8 @@ t.test('GET /metrics exposes hook requests, latency and canary counters', async 
   completing.parent.metadata.annotations = { [COMMAND_ANNOTATION]: 'completion' };
   await post(base, '/sync', completing);
 
-  const res = await fetch(`${base}/metrics`);
+  t.equal((await fetch(`${base}/metrics`)).status, 404, "the hooks' port does not serve /metrics");
+  const res = await fetch(metricsPort.url);
   t.equal(res.status, 200);
   t.match(res.headers.get('content-type'), /text\/plain; version=0\.0\.4/);
   const text = await res.text();

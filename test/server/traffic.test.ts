@@ -18,7 +18,16 @@ import { createEventRecorder } from '../../server/events.js';
 import type { TransitionListener } from '../../server/app.js';
 import { RouteDriver } from '../hooks/route-driver.js';
 import { GATEWAY, ISTIO } from '../hooks/routed-cases.js';
-import { kubeConfigFor, kubeStatus, listen, post, sendJson, startKubeStandIn } from './support.js';
+import {
+  claimsThatHold,
+  kubeConfigFor,
+  kubeStatus,
+  listen,
+  listenMetrics,
+  post,
+  sendJson,
+  startKubeStandIn,
+} from './support.js';
 
 const NOW = '2026-11-23T09:00:30Z';
 const kube: KubeApi = { releaseDeployment: async () => 'released' };
@@ -40,6 +49,7 @@ async function start(t: Test, writer: RouteWriter) {
   const app = buildApp({
     kube,
     routes: writer,
+    claims: claimsThatHold,
     clock: () => new Date(NOW),
     metrics,
     onSynced: metrics.observeSync,
@@ -48,12 +58,20 @@ async function start(t: Test, writer: RouteWriter) {
   });
   const base = await listen(app);
   t.teardown(() => app.close());
-  const scrape = async () => (await fetch(`${base}/metrics`)).text();
+  const metricsPort = await listenMetrics(metrics);
+  t.teardown(metricsPort.close);
+  const scrape = async () => (await fetch(metricsPort.url)).text();
   return { base, scrape, announced };
 }
 
 async function startWith(t: Test, writer: RouteWriter, onTransitions: TransitionListener) {
-  const app = buildApp({ kube, routes: writer, clock: () => new Date(NOW), onTransitions });
+  const app = buildApp({
+    kube,
+    routes: writer,
+    claims: claimsThatHold,
+    clock: () => new Date(NOW),
+    onTransitions,
+  });
   const base = await listen(app);
   t.teardown(() => app.close());
   return { base };
@@ -266,10 +284,13 @@ t.test('customize over HTTP asks for the route by name, in the namespace, withou
     parent: aboutToWrite().request().parent,
   });
   t.equal(status, 200);
-  t.same((body.relatedResources as unknown[])[1], {
-    apiVersion: 'gateway.networking.k8s.io/v1',
-    resource: 'httproutes',
-    namespace: 'default',
-    names: ['backend-canary'],
-  });
+  // The route alone: pods are read by the service itself (docs/design.md §11).
+  t.same(body.relatedResources, [
+    {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      resource: 'httproutes',
+      namespace: 'default',
+      names: ['backend-canary'],
+    },
+  ]);
 });
