@@ -38,6 +38,27 @@ export const STEP_INTERVAL_BUCKETS = [
   7 * 86400,
 ];
 
+const ROLLBACK_REASONS = ['CrashLoopBackOff', 'ProgressDeadlineExceeded', 'RollbackCommand'] as const;
+type RollbackReasonLabel = (typeof ROLLBACK_REASONS)[number] | 'Other';
+
+/**
+ * status.rollback.reason is "<Reason>: <detail>"; the label keeps the reason
+ * alone, so pod names in the detail never make new series.
+ */
+export function rollbackReasonLabel(reason: string): RollbackReasonLabel {
+  const head = reason.split(':', 1)[0]?.trim();
+  return ROLLBACK_REASONS.find((known) => known === head) ?? 'Other';
+}
+
+function secondsOf(time: string | null): number {
+  return time === null ? Number.NaN : Date.parse(time) / 1000;
+}
+
+function setOrRemove<L extends string>(gauge: Gauge<L>, labels: Partial<Record<L, string>>, value: number) {
+  if (Number.isFinite(value)) gauge.set(labels, value);
+  else gauge.remove(labels);
+}
+
 export function outcomeOf(statusCode: number): Outcome {
   if (statusCode >= 500) return 'server_error';
   if (statusCode >= 400) return 'client_error';
@@ -140,6 +161,20 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['router', 'outcome'] as const,
     registers: [registry],
   });
+  const lastStep = new Gauge({
+    name: 'canary_last_step_timestamp_seconds',
+    help: 'When each Canary last took a step, in Unix seconds (absent before its first)',
+    labelNames: perCanary,
+    registers: [registry],
+  });
+  // Per Canary, unlike canary_rollbacks_total: an alert can name the Canary, and
+  // every replica that syncs it reports the same time, so max() across pods is exact.
+  const lastRollback = new Gauge({
+    name: 'canary_rollback_timestamp_seconds',
+    help: 'When each Canary last rolled back (status.rollback.time), in Unix seconds, by reason; absent if it never has',
+    labelNames: [...perCanary, 'reason'] as const,
+    registers: [registry],
+  });
   const podReads = new Counter({
     name: 'canary_pod_reads_total',
     help: "Lists of a new Deployment's pods through the API, by outcome (success, timeout, forbidden, unreachable, no_api, error)",
@@ -160,6 +195,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   // What each Canary's gauges were last set to, so an unchanged sync costs one string compare.
   // Its size is the number of Canaries with series, capped at maxCanaries.
   const lastSeen = new Map<string, string>();
+  // The reason label of each Canary's rollback series, to drop it when a newer rollback has another.
+  const rollbackReason = new Map<string, RollbackReasonLabel>();
 
   const keyOf = (canary: Canary) => ({
     namespace: canary.metadata.namespace ?? 'default',
@@ -188,7 +225,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
           untracked.inc();
           return;
         }
-        const snapshot = `${s.state} ${s.currentStep} ${s.totalSteps} ${s.oldReplicas} ${s.newReplicas} ${s.nextStepTime} ${s.weight}`;
+        const snapshot = `${s.state} ${s.currentStep} ${s.totalSteps} ${s.oldReplicas} ${s.newReplicas} ${s.nextStepTime} ${s.weight} ${s.lastStepTime} ${s.rollback?.time}`;
         if (lastSeen.get(key) === snapshot) return;
         lastSeen.set(key, snapshot);
         for (const candidate of CANARY_STATES)
@@ -201,6 +238,15 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         const next = s.nextStepTime === undefined ? Number.NaN : Date.parse(s.nextStepTime) / 1000;
         if (Number.isFinite(next)) nextStep.set(labels, next);
         else nextStep.remove(labels);
+        setOrRemove(lastStep, labels, secondsOf(s.lastStepTime));
+        const reason = s.rollback === null ? undefined : rollbackReasonLabel(s.rollback.reason);
+        const before = rollbackReason.get(key);
+        if (before !== undefined && before !== reason) lastRollback.remove({ ...labels, reason: before });
+        if (reason === undefined) rollbackReason.delete(key);
+        else {
+          rollbackReason.set(key, reason);
+          setOrRemove(lastRollback, { ...labels, reason }, secondsOf(s.rollback?.time ?? null));
+        }
       } catch {
         // Metrics must never fail a sync.
       }
@@ -208,7 +254,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     observeFinalize(canary, response) {
       if (!response.finalized) return;
       const labels = keyOf(canary);
-      lastSeen.delete(`${labels.namespace}/${labels.name}`);
+      const key = `${labels.namespace}/${labels.name}`;
+      lastSeen.delete(key);
+      const reason = rollbackReason.get(key);
+      if (reason !== undefined) lastRollback.remove({ ...labels, reason });
+      rollbackReason.delete(key);
+      lastStep.remove(labels);
       for (const candidate of CANARY_STATES) state.remove({ ...labels, state: candidate });
       currentStep.remove(labels);
       totalStepsGauge.remove(labels);

@@ -10,6 +10,10 @@
 # at the same time. A test file the plan does not name fails the run: place
 # it here.
 #
+# The "shared" cluster installs canary-hooks through the Helm chart
+# (E2E_INSTALL=chart), the "restarts" cluster through manifests/, so the
+# same tests prove both installs.
+#
 #   bash test/e2e/all.sh          # what CI runs
 #   E2E_CLUSTERS=1 bash test/e2e/all.sh   # the same plan on one cluster, in turn
 #
@@ -25,7 +29,8 @@ restarts=(test/e2e/faults.e2e.ts)
 # Cluster "shared": first the files that disturb nobody, all at once; then
 # (same cluster, once they have ended) scale.e2e.ts, which restarts
 # Metacontroller, so the two clusters end at about the same time.
-together=(test/e2e/walkthrough.e2e.ts test/e2e/steplist.e2e.ts test/e2e/autoscale.e2e.ts test/e2e/traffic.e2e.ts)
+together=(test/e2e/walkthrough.e2e.ts test/e2e/steplist.e2e.ts test/e2e/autoscale.e2e.ts test/e2e/traffic.e2e.ts
+  test/e2e/monitoring.e2e.ts)
 after=(test/e2e/scale.e2e.ts)
 
 planned=" ${restarts[*]} ${together[*]} ${after[*]} "
@@ -44,6 +49,8 @@ for f in $planned; do [[ -f $f ]] || {
 bash test/integration/kube-binaries.sh >/dev/null || exit 1
 bash "$here/binaries.sh" >/dev/null || exit 1
 bash test/integration/route-crds.sh >/dev/null || exit 1
+bash test/integration/helm-binary.sh >/dev/null || exit 1
+bash test/lib/ensure-prometheus.sh >/dev/null || exit 1
 (npm run build --silent) >&2 || exit 1
 export E2E_SKIP_BUILD=1
 
@@ -64,7 +71,7 @@ trap 'stop 143' TERM
 # run.sh's own (a pipeline into sed would give the subshell's).
 bash "$here/run.sh" run_tests "${restarts[@]}" > >(sed -u 's/^/[restarts] /') 2>&1 &
 pids+=($!)
-bash "$here/run.sh" run_tests "${together[*]}" "${after[@]}" > >(sed -u 's/^/[shared] /') 2>&1 &
+E2E_INSTALL=chart bash "$here/run.sh" run_tests "${together[*]}" "${after[@]}" > >(sed -u 's/^/[shared] /') 2>&1 &
 pids+=($!)
 
 rc=0

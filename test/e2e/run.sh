@@ -42,6 +42,8 @@
 #   E2E_SERVICE_METRICS_URL     http://127.0.0.1:<port>/metrics of canary-hooks (its own port)
 #   E2E_SERVICE_LOG             its log (JSON lines, appended across restarts)
 #   E2E_METACONTROLLER_LOG      Metacontroller's log
+#   E2E_INSTALL                 manifests or chart (below)
+#   PROMETHEUS, PROMTOOL        Debian's prometheus and promtool
 #
 # Env:
 #   KUBE_VERSION, E2E_*_VERSION  releases (kube-binaries.sh, versions.sh)
@@ -58,6 +60,16 @@
 #   E2E_SKIP_BUILD=1             run dist/ as it is, even if sources are newer
 #   E2E_REPORT_DIR               folder the tests write their figures into
 #                                (JSON), e.g. for repeat.sh
+#   E2E_INSTALL=chart            install canary-hooks's objects with
+#                                `helm install` of charts/canary-hooks (helm
+#                                from helm-binary.sh) instead of kubectl apply
+#                                of manifests/ (the Namespace still from
+#                                manifests/namespace.yaml): the CRD, RBAC,
+#                                CompositeController (hooksURL pointed at the
+#                                service on loopback), and the Deployment,
+#                                Service, PodDisruptionBudget and NetworkPolicy
+#                                too (KWOK runs the Deployment's pods, which
+#                                serve nothing: the service on loopback answers)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -85,6 +97,14 @@ kube_dir="$(bash "$repo/test/integration/kube-binaries.sh" | tail -n 1)"
 e2e_dir="$(bash "$here/binaries.sh" | tail -n 1)"
 kubectl="$kube_dir/kubectl"
 route_crds="$(bash "$repo/test/integration/route-crds.sh" | tail -n 1)"
+# Prometheus and promtool (Debian's) for monitoring.e2e.ts.
+prometheus_dir="$(bash "$repo/test/lib/ensure-prometheus.sh" | tail -n 1)"
+install_mode="${E2E_INSTALL:-manifests}"
+case "$install_mode" in
+  manifests) ;;
+  chart) helm_bin="$(bash "$repo/test/integration/helm-binary.sh" | tail -n 1)" ;;
+  *) die "E2E_INSTALL must be manifests or chart, not $install_mode" ;;
+esac
 for b in "$kube_dir/kube-apiserver" "$kube_dir/kube-controller-manager" "$kube_dir/kube-scheduler" "$kubectl" \
   "$e2e_dir/etcd" "$e2e_dir/kwok" "$e2e_dir/metacontroller"; do
   [[ -x $b ]] || die "missing binary $b (kube-binaries.sh / binaries.sh should have made it)"
@@ -291,8 +311,22 @@ bash "$ctl" start kwok
 log "kwok $("$e2e_dir/kwok" --version | awk '{print $3}'): nodes $("$kubectl" get nodes -o name | tr '\n' ' ')"
 
 # --- canary-hooks: CRDs, RBAC, the service ---------------------------------------
-"$kubectl" apply -f "$repo/manifests/namespace.yaml" -f "$repo/manifests/crd-canary.yaml" \
-  -f "$repo/manifests/rbac.yaml" -f "$shared/metacontroller/metacontroller-crds-v1.yaml" >/dev/null
+service_port="$(free_port)"
+export E2E_SERVICE_URL="http://127.0.0.1:$service_port"
+if [[ $install_mode == chart ]]; then
+  # Metacontroller's CRDs first: the chart holds a CompositeController.
+  "$kubectl" apply -f "$shared/metacontroller/metacontroller-crds-v1.yaml" >/dev/null
+  "$kubectl" wait --for=condition=Established --timeout=60s crd/compositecontrollers.metacontroller.k8s.io >/dev/null
+  # The namespace first, as docs/helm.md says: Helm keeps its release record there.
+  "$kubectl" apply -f "$repo/manifests/namespace.yaml" >/dev/null
+  "$helm_bin" install canary-hooks "$repo/charts/canary-hooks" --namespace canary-system \
+    --set compositeController.hooksURL="$E2E_SERVICE_URL" >"$state/helm-install.log" 2>&1 ||
+    die "helm install failed: $(cat "$state/helm-install.log")"
+  log "installed through charts/canary-hooks ($("$helm_bin" version --template '{{.Version}}'))"
+else
+  "$kubectl" apply -f "$repo/manifests/namespace.yaml" -f "$repo/manifests/crd-canary.yaml" \
+    -f "$repo/manifests/rbac.yaml" -f "$shared/metacontroller/metacontroller-crds-v1.yaml" >/dev/null
+fi
 "$kubectl" wait --for=condition=Established --timeout=60s crd/canaries.canary.k8shuginn.io \
   crd/compositecontrollers.metacontroller.k8s.io >/dev/null
 # The routers' CRDs (route-crds.sh), for the Canaries that set weights on a
@@ -305,8 +339,6 @@ log "kwok $("$e2e_dir/kwok" --version | awk '{print $3}'): nodes $("$kubectl" ge
 service_kubeconfig="$state/canary-hooks.kubeconfig"
 kubeconfig "$service_kubeconfig" "$("$kubectl" -n canary-system create token canary-hooks --duration=48h)"
 
-service_port="$(free_port)"
-export E2E_SERVICE_URL="http://127.0.0.1:$service_port"
 # /metrics is served on a port of its own, never on the hooks' port.
 service_metrics_port="$(free_port)"
 export E2E_SERVICE_METRICS_URL="http://127.0.0.1:$service_metrics_port/metrics"
@@ -336,15 +368,19 @@ read -r -a mc_env <<<"${METACONTROLLER_ENV:-}"
 bash "$ctl" start metacontroller
 export E2E_METACONTROLLER_LOG="$state/metacontroller.log"
 
-(cd "$repo" && TS_NODE_TRANSPILE_ONLY=1 node --import="file://$ts_loader" test/e2e/cluster/compositecontroller.ts \
-  "$E2E_SERVICE_URL") | "$kubectl" apply -f - >/dev/null
+# The chart's release holds the CompositeController already, pointed at the service.
+if [[ $install_mode == manifests ]]; then
+  (cd "$repo" && TS_NODE_TRANSPILE_ONLY=1 node --import="file://$ts_loader" test/e2e/cluster/compositecontroller.ts \
+    "$E2E_SERVICE_URL") | "$kubectl" apply -f - >/dev/null
+fi
 log "metacontroller $E2E_METACONTROLLER_VERSION with compositecontroller/canary-hooks -> $E2E_SERVICE_URL"
 
 # --- what the command sees -----------------------------------------------------------
 plugin_dir="$state/bin"
 mkdir -p "$plugin_dir"
 ln -s "$repo/dist/cli/main.js" "$plugin_dir/kubectl-canary"
-export KUBECTL="$kubectl" KUBE_API_SERVER="$server"
+export KUBECTL="$kubectl" KUBE_API_SERVER="$server" E2E_INSTALL="$install_mode"
+export PROMETHEUS="$prometheus_dir/prometheus" PROMTOOL="$prometheus_dir/promtool"
 export PATH="$plugin_dir:$kube_dir:$PATH"
 cd "$repo"
 

@@ -15,3 +15,11 @@ E2E_METACONTROLLER_VERSION="${E2E_METACONTROLLER_VERSION:-v4.17.2}"
 # Istio's VirtualService and DestinationRule, each from its Go module.
 E2E_GATEWAY_API_VERSION="${E2E_GATEWAY_API_VERSION:-v1.6.3}"
 E2E_ISTIO_API_VERSION="${E2E_ISTIO_API_VERSION:-v1.32.0}"
+# Helm, built from its Go module by test/integration/helm-binary.sh: the chart
+# tests (render parity, lint, install/upgrade/uninstall) and the e2e cluster
+# that installs through charts/canary-hooks.
+HELM_VERSION="${HELM_VERSION:-v4.3.2}"
+# The Prometheus Operator's ServiceMonitor and PrometheusRule CRDs, which the
+# chart's install test puts on the API server before it installs the chart's
+# ServiceMonitor and PrometheusRule (test/integration/monitoring-crds.sh).
+PROMETHEUS_OPERATOR_VERSION="${PROMETHEUS_OPERATOR_VERSION:-v0.85.0}"

@@ -20,6 +20,9 @@
 #   KUBECTL             path of the kubectl of the same release
 #   PATH                starts with that kubectl's folder
 #   KUBE_API_SERVER     https://127.0.0.1:<port>
+#   HELM                helm of the release pinned in test/e2e/versions.sh (helm-binary.sh)
+#   PROMTOOL            Debian's promtool (test/lib/ensure-prometheus.sh installs it)
+#   MONITORING_CRDS     folder of the ServiceMonitor and PrometheusRule CRDs (monitoring-crds.sh)
 # Installed besides what the tests install: the HTTPRoute, VirtualService and
 # DestinationRule CRDs of the releases in test/e2e/versions.sh (route-crds.sh).
 set -euo pipefail
@@ -39,6 +42,10 @@ kubectl="$bin_dir/kubectl"
 kube_controller_manager="$bin_dir/kube-controller-manager"
 # The routers' real CRDs (HTTPRoute, VirtualService, DestinationRule), installed below.
 route_crds="$(bash "$here/route-crds.sh" | tail -n 1)"
+# The chart's tests: helm from its Go module, promtool from Debian.
+helm_bin="$(bash "$here/helm-binary.sh" | tail -n 1)"
+prometheus_dir="$(bash "$repo/test/lib/ensure-prometheus.sh" | tail -n 1)"
+monitoring_crds="$(bash "$here/monitoring-crds.sh" | tail -n 1)"
 
 if ! command -v etcd >/dev/null; then
   log "etcd is missing: installing Debian's etcd-server"
@@ -235,7 +242,8 @@ kill -0 "$kcm_pid" 2>/dev/null || {
   exit 1
 }
 
-export KUBECTL="$kubectl" KUBE_API_SERVER="$server"
+export KUBECTL="$kubectl" KUBE_API_SERVER="$server" HELM="$helm_bin" PROMTOOL="$prometheus_dir/promtool"
+export MONITORING_CRDS="$monitoring_crds"
 export PATH="$bin_dir:$PATH"
 
 # --- the command ----------------------------------------------------------------

@@ -6,7 +6,7 @@ import t, { type Test } from 'tap';
 import type { CanaryStatus } from '../../hooks/wire.js';
 import { buildApp } from '../../server/app.js';
 import type { KubeApi } from '../../server/kube.js';
-import { createMetrics } from '../../server/metrics.js';
+import { createMetrics, rollbackReasonLabel } from '../../server/metrics.js';
 import { canary, deployment, syncRequest } from '../fixtures/cluster.js';
 import { claimsThatHold, listen, listenMetrics, post } from './support.js';
 
@@ -162,6 +162,14 @@ t.test("a Canary's series go when its finalize completes, not before", async (t)
   let text = await scrape();
   t.match(text, /canary_current_step\{namespace="default",name="my-app"\}/, 'still there while releasing');
 
+  // Rolled back before it is deleted, so it has a rollback series to lose too.
+  const rolled = await post(
+    base,
+    '/sync',
+    syncRequest(canary({ command: 'rollback', status: null }), children(0)),
+  );
+  t.equal(rolled.status, 200);
+
   const done = await post(base, '/finalize', {
     ...syncRequest(canary(), [
       deployment({ name: 'my-app-v1', replicas: 8, owned: false }),
@@ -177,6 +185,8 @@ t.test("a Canary's series go when its finalize completes, not before", async (t)
     'canary_total_steps',
     'canary_replicas',
     'canary_next_step_timestamp_seconds',
+    'canary_last_step_timestamp_seconds',
+    'canary_rollback_timestamp_seconds',
   ]) {
     t.notMatch(
       text,
@@ -224,4 +234,62 @@ t.test('promote commands that acted are counted by what they did', async (t) => 
     ['canary_steps_total 3'],
     'apply, the pause, the step after it',
   );
+});
+
+t.test('the last step time and the last rollback, with its reason alone, per Canary', async (t) => {
+  const { base, scrape, setNow } = await start(t);
+  let text = await scrape();
+  t.same(samples(text, 'canary_rollback_timestamp_seconds'), [], 'no rollback, no series');
+
+  const started = await post(
+    base,
+    '/sync',
+    syncRequest(canary({ command: 'apply', status: null }), children(0)),
+  );
+  let status = started.body.status as unknown as CanaryStatus;
+  text = await scrape();
+  t.same(samples(text, 'canary_last_step_timestamp_seconds'), [
+    `canary_last_step_timestamp_seconds{namespace="default",name="my-app"} ${Date.parse('2026-11-23T09:00:30Z') / 1000}`,
+  ]);
+  t.same(samples(text, 'canary_rollback_timestamp_seconds'), []);
+
+  setNow('2026-11-23T09:00:45Z');
+  const rolled = await post(base, '/sync', syncRequest(canary({ command: 'rollback', status }), children(2)));
+  status = rolled.body.status as unknown as CanaryStatus;
+  t.match(status.rollback?.reason, /^RollbackCommand: /, 'the status carries a detail after the reason');
+  text = await scrape();
+  t.same(samples(text, 'canary_rollback_timestamp_seconds'), [
+    `canary_rollback_timestamp_seconds{namespace="default",name="my-app",reason="RollbackCommand"} ${Date.parse('2026-11-23T09:00:45Z') / 1000}`,
+  ]);
+
+  // Another rollback of another reason replaces the series instead of adding one.
+  const crashed = {
+    ...status,
+    rollback: {
+      time: '2026-11-23T10:00:00Z',
+      reason: 'CrashLoopBackOff: container app of pod p is in CrashLoopBackOff',
+      revision: 'r',
+    },
+  };
+  await post(base, '/sync', syncRequest(canary({ command: 'rollback', status: crashed }), children(0)));
+  text = await scrape();
+  t.same(samples(text, 'canary_rollback_timestamp_seconds'), [
+    `canary_rollback_timestamp_seconds{namespace="default",name="my-app",reason="CrashLoopBackOff"} ${Date.parse('2026-11-23T10:00:00Z') / 1000}`,
+  ]);
+});
+
+t.test('a rollback reason the service does not know is labelled Other', (t) => {
+  const cases: [string, string][] = [
+    ['CrashLoopBackOff: container a of pod b is in CrashLoopBackOff', 'CrashLoopBackOff'],
+    [
+      'ProgressDeadlineExceeded: 1 of 2 replicas of app-v2 available 60s after step 1',
+      'ProgressDeadlineExceeded',
+    ],
+    ['RollbackCommand: rolled back by the command annotation', 'RollbackCommand'],
+    ['RollbackCommand', 'RollbackCommand'],
+    ['something: pod-abc', 'Other'],
+    ['', 'Other'],
+  ];
+  for (const [reason, label] of cases) t.equal(rollbackReasonLabel(reason), label, reason);
+  t.end();
 });
