@@ -8,7 +8,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import t from 'tap';
-import { DEFAULT_PORT } from '../../server/config.js';
+import { DEFAULT_METRICS_PORT, DEFAULT_PORT } from '../../server/config.js';
 import { DEFAULT_OUTFILE, ENTRY, NODE_FLAGS } from '../../build/bundle.js';
 import { repoPath } from '../helpers/crd.js';
 import { find, installed } from './manifests.js';
@@ -64,7 +64,7 @@ t.test('the entry point is the bundle the build writes and npm start runs', asyn
   );
 });
 
-t.test('non-root by number, the port the Deployment uses', async (t) => {
+t.test('non-root by number, the ports the Deployment uses', async (t) => {
   const user = runtime.find((line) => line.startsWith('USER'));
   const deployment = find<{ spec: { template: { spec: { securityContext: { runAsUser: number } } } } }>(
     installed(),
@@ -72,7 +72,8 @@ t.test('non-root by number, the port the Deployment uses', async (t) => {
     'canary-hooks',
   );
   t.equal(user, `USER ${deployment.spec.template.spec.securityContext.runAsUser}:1000`);
-  t.ok(runtime.includes(`EXPOSE ${DEFAULT_PORT}`));
+  // The hooks' port and, apart, the metrics port (docs/design.md §12).
+  t.ok(runtime.includes(`EXPOSE ${DEFAULT_PORT} ${DEFAULT_METRICS_PORT}`));
 });
 
 t.test('.dockerignore lets in exactly the sources the build compiles and bundles', async (t) => {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { DEFAULT_PORT, PROBE_PATHS, readConfig } from '../../server/config.js';
+import { DEFAULT_METRICS_PORT, DEFAULT_PORT, PROBE_PATHS, readConfig } from '../../server/config.js';
 import { find, installed, selects, type K8sObject } from './manifests.js';
 
 interface Probe {
@@ -67,10 +67,14 @@ t.test('the webhook Deployment runs two replicas of the local image', async (t) 
 });
 
 t.test('port, env and probes agree with the server', async (t) => {
-  t.same(container?.ports, [{ name: 'http', containerPort: DEFAULT_PORT, protocol: 'TCP' }]);
+  t.same(container?.ports, [
+    { name: 'http', containerPort: DEFAULT_PORT, protocol: 'TCP' },
+    { name: 'metrics', containerPort: DEFAULT_METRICS_PORT, protocol: 'TCP' },
+  ]);
   // The server must start with exactly this environment, and listen where the Service sends.
   const config = readConfig(env);
   t.equal(config.port, DEFAULT_PORT, 'PORT env is the container port');
+  t.equal(config.metricsPort, DEFAULT_METRICS_PORT, 'METRICS_PORT env is the metrics container port');
   t.ok(env.LOG_LEVEL, 'LOG_LEVEL is set');
   t.equal(config.logLevel, env.LOG_LEVEL);
   t.same(container?.readinessProbe?.httpGet, { path: PROBE_PATHS.readyz, port: 'http' });
@@ -82,14 +86,22 @@ t.test('port, env and probes agree with the server', async (t) => {
   );
 });
 
-t.test('the Service sends port 80 to the named container port', async (t) => {
-  t.same(service.spec.ports, [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 'http' }]);
-  t.ok(selects(service.spec.selector, pod.metadata.labels), 'it selects the webhook pods');
-  t.ok(
-    container?.ports?.some((p) => p.name === service.spec.ports[0]?.targetPort),
-    'targetPort names a container port',
-  );
-});
+t.test(
+  'the Service sends port 80 to the hooks and 9102 to the metrics, by container port name',
+  async (t) => {
+    t.same(service.spec.ports, [
+      { name: 'http', protocol: 'TCP', port: 80, targetPort: 'http' },
+      { name: 'metrics', protocol: 'TCP', port: DEFAULT_METRICS_PORT, targetPort: 'metrics' },
+    ]);
+    t.ok(selects(service.spec.selector, pod.metadata.labels), 'it selects the webhook pods');
+    for (const port of service.spec.ports) {
+      t.ok(
+        container?.ports?.some((p) => p.name === port.targetPort),
+        `targetPort ${port.targetPort} names a container port`,
+      );
+    }
+  },
+);
 
 t.test('the pod is locked down (Pod Security "restricted" and more)', async (t) => {
   t.match(pod.spec.securityContext, { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
@@ -132,16 +144,13 @@ t.test('RBAC grants what finalize, Events, route weights and pod reads need, and
     .sort();
   t.same(granted, [
     '/events:create',
-    '/events:patch',
     // docs/design.md §11: one list of the new pods; no get, no watch, so no pod cache.
     '/pods:list',
     'apps/deployments:get',
     'apps/deployments:patch',
-    'events.k8s.io/events:create',
-    'events.k8s.io/events:patch',
-    'gateway.networking.k8s.io/httproutes:get',
+    // docs/design.md §12: each write of the service's own checks its claim against the live Canary.
+    'canary.k8shuginn.io/canaries:get',
     'gateway.networking.k8s.io/httproutes:patch',
-    'networking.istio.io/virtualservices:get',
     'networking.istio.io/virtualservices:patch',
   ]);
   t.notOk(JSON.stringify(role.rules).includes('*'), 'no wildcards');
@@ -160,26 +169,33 @@ t.test('RBAC grants what finalize, Events, route weights and pod reads need, and
   ]);
 });
 
-t.test('the NetworkPolicy admits only Metacontroller and Prometheus, on the server port', async (t) => {
-  const policy = find<NetworkPolicy>(objects, 'NetworkPolicy', 'canary-hooks');
-  t.ok(selects(policy.spec.podSelector.matchLabels, pod.metadata.labels), 'it covers the webhook pods');
-  t.same(policy.spec.policyTypes, ['Ingress'], 'egress stays open for the API server');
-  t.equal(policy.spec.ingress.length, 2);
-  for (const rule of policy.spec.ingress) {
-    t.same(rule.ports, [{ protocol: 'TCP', port: DEFAULT_PORT }]);
-    t.equal(rule.from.length, 1);
-    const [peer] = rule.from;
-    // Both selectors in one peer: pods with that label AND in that namespace.
-    t.ok(peer?.namespaceSelector && peer.podSelector, 'namespace and pod are both pinned');
-    t.notOk(peer?.ipBlock, 'no address ranges');
-  }
-  const [metacontroller, prometheus] = policy.spec.ingress.map((r) => r.from[0]!);
-  t.same(metacontroller?.namespaceSelector, {
-    matchLabels: { 'kubernetes.io/metadata.name': 'metacontroller' },
-  });
-  t.match(metacontroller?.podSelector?.matchExpressions, [
-    { key: 'app.kubernetes.io/name', operator: 'In', values: ['metacontroller', 'metacontroller-helm'] },
-  ]);
-  t.same(prometheus?.namespaceSelector, { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } });
-  t.same(prometheus?.podSelector, { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } });
-});
+t.test(
+  'the NetworkPolicy admits Metacontroller to the hooks and Prometheus to the metrics, each on its own port',
+  async (t) => {
+    const policy = find<NetworkPolicy>(objects, 'NetworkPolicy', 'canary-hooks');
+    t.ok(selects(policy.spec.podSelector.matchLabels, pod.metadata.labels), 'it covers the webhook pods');
+    t.same(policy.spec.policyTypes, ['Ingress'], 'egress stays open for the API server');
+    t.equal(policy.spec.ingress.length, 2);
+    // docs/design.md §12: the hooks' port admits Metacontroller only; Prometheus reaches the metrics port only.
+    t.same(
+      policy.spec.ingress.map((rule) => rule.ports),
+      [[{ protocol: 'TCP', port: DEFAULT_PORT }], [{ protocol: 'TCP', port: DEFAULT_METRICS_PORT }]],
+    );
+    for (const rule of policy.spec.ingress) {
+      t.equal(rule.from.length, 1);
+      const [peer] = rule.from;
+      // Both selectors in one peer: pods with that label AND in that namespace.
+      t.ok(peer?.namespaceSelector && peer.podSelector, 'namespace and pod are both pinned');
+      t.notOk(peer?.ipBlock, 'no address ranges');
+    }
+    const [metacontroller, prometheus] = policy.spec.ingress.map((r) => r.from[0]!);
+    t.same(metacontroller?.namespaceSelector, {
+      matchLabels: { 'kubernetes.io/metadata.name': 'metacontroller' },
+    });
+    t.match(metacontroller?.podSelector?.matchExpressions, [
+      { key: 'app.kubernetes.io/name', operator: 'In', values: ['metacontroller', 'metacontroller-helm'] },
+    ]);
+    t.same(prometheus?.namespaceSelector, { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } });
+    t.same(prometheus?.podSelector, { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } });
+  },
+);

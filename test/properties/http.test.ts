@@ -43,7 +43,16 @@ function must(ok: boolean, reason: string): void {
   if (!ok) throw new Error(reason);
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+/** JSON with every object's keys sorted: the response serializer writes optional fields last, the decision in its own order. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
+}
+
+const same = (a: unknown, b: unknown) => canonical(a) === canonical(b);
 
 async function post(path: string, body: unknown): Promise<{ status: number; text: string }> {
   const res = await fetch(`${base}${path}`, {
