@@ -111,6 +111,16 @@ function typed(step: number, i: number): string[] {
   return args;
 }
 
+/** `kubectl get ... -w` in the background, once it has printed the header and its first row. */
+async function watching(args: string[]): Promise<ReturnType<typeof background>> {
+  const watch = background(ws, args);
+  await waitFor('the watch to print its first row', async () => watch.lines().length >= 2, {
+    timeoutMs: 30_000,
+    intervalMs: 200,
+  });
+  return watch;
+}
+
 const ws = await workspace('e2e-walk');
 const canaryKey = `${ws.namespace}/${NAME}`;
 const startedAt = Date.now();
@@ -219,8 +229,11 @@ await t.test('2. apply: step 1 at once, then one step on every tick', async (t) 
     timeoutMs: 70_000,
     intervalMs: 500,
   });
+  // The watch first, and running, then the apply: step 1's first row (v1 still
+  // at 10) lasts only until v2's new replicas are available, a second or two on
+  // KWOK, and a watch started after the apply can miss it.
+  const watch = await watching(typed(2, 1));
   t.equal((await ws.kubectlOk(typed(2, 0))).trim(), ANNOTATED);
-  const watch = background(ws, typed(2, 1));
   const first = await waitStatus(
     ws,
     NAME,
@@ -361,7 +374,7 @@ await t.test('4. an automatic rollback on a crashing v2, and the restart on a fi
     JSON.stringify({ spec: { template: { metadata: { labels: { [CRASH_LABEL]: 'true' } } } } }),
   ]);
   brokenTemplate = canonicalJson((await getDeployment(ws, NEW)).spec.template);
-  const watch = background(ws, typed(4, 2));
+  const watch = await watching(typed(4, 2));
   const appliedAt = Date.now();
   t.equal((await ws.kubectlOk(typed(4, 1))).trim(), ANNOTATED);
   const c = await waitStatus(

@@ -55,20 +55,30 @@ t.test('manifests/ installs, and the webhook Deployment stays unscheduled', asyn
   }
 });
 
-t.test("the service account's RBAC is what finalize and events need, and no more", async (t) => {
-  const can = async (verb: string, resource: string, extra: string[] = []) => {
-    const r = await kubectl(['auth', 'can-i', verb, resource, '--as', SA, '-n', 'some-team', ...extra]);
-    return r.stdout.trim();
-  };
-  t.equal(await can('get', 'deployments.apps'), 'yes');
-  t.equal(await can('patch', 'deployments.apps'), 'yes');
-  t.equal(await can('create', 'events'), 'yes');
-  t.equal(await can('create', 'events.events.k8s.io'), 'yes');
-  t.equal(await can('delete', 'deployments.apps'), 'no');
-  t.equal(await can('update', 'deployments.apps'), 'no');
-  t.equal(await can('list', 'secrets'), 'no');
-  t.equal(await can('patch', 'canaries.canary.k8shuginn.io'), 'no');
-});
+t.test(
+  "the service account's RBAC is what finalize, events, claims and pod reads need, and no more",
+  async (t) => {
+    const can = async (verb: string, resource: string, extra: string[] = []) => {
+      const r = await kubectl(['auth', 'can-i', verb, resource, '--as', SA, '-n', 'some-team', ...extra]);
+      return r.stdout.trim();
+    };
+    t.equal(await can('get', 'deployments.apps'), 'yes');
+    t.equal(await can('patch', 'deployments.apps'), 'yes');
+    t.equal(await can('create', 'events'), 'yes');
+    // Events go through core/v1 only (docs/design.md §12: exactly the calls the code makes).
+    t.equal(await can('create', 'events.events.k8s.io'), 'no');
+    // Claims are checked against the live Canary before each write of the service's own.
+    t.equal(await can('get', 'canaries.canary.k8shuginn.io'), 'yes');
+    // docs/design.md §11: one list of the new pods, no get or watch (no pod cache).
+    t.equal(await can('list', 'pods'), 'yes');
+    t.equal(await can('watch', 'pods'), 'no');
+    t.equal(await can('get', 'pods'), 'no');
+    t.equal(await can('delete', 'deployments.apps'), 'no');
+    t.equal(await can('update', 'deployments.apps'), 'no');
+    t.equal(await can('list', 'secrets'), 'no');
+    t.equal(await can('patch', 'canaries.canary.k8shuginn.io'), 'no');
+  },
+);
 
 t.test('bad Canaries are refused with a message that names the problem', async (t) => {
   const ns = await createNamespace('crd-bad');
