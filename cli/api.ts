@@ -8,7 +8,7 @@ import {
   setHeaderOptions,
   type V1Deployment,
 } from '@kubernetes/client-node';
-import { COMMAND_ANNOTATION, GROUP, type Canary } from '../hooks/wire.js';
+import { COMMAND_ANNOTATION, GROUP, type Canary } from '../hooks/wire/index.js';
 import { CliError, EXIT, fromApiError } from './errors.js';
 import type { Target } from './kube.js';
 import { createRouteReader, type RouteReader } from './dashboard/route.js';

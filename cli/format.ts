@@ -3,7 +3,7 @@
  * time: tables, the progress bar, countdowns, the status page and the plan.
  * The commands in `commands.ts` fetch and write; nothing here does I/O.
  */
-import { COMMAND_ANNOTATION, type Canary, type Condition, type ObservedStatus } from '../hooks/wire.js';
+import { COMMAND_ANNOTATION, type Canary, type Condition, type ObservedStatus } from '../hooks/wire/index.js';
 import type { RolloutPlan } from '../hooks/plan.js';
 import type { CanarySpec } from '../hooks/spec.js';
 import { formatListPlan } from './plan-list.js';

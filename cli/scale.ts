@@ -4,7 +4,7 @@
  * the object's managedFields record it (`kubectl` for `kubectl scale` and
  * `kubectl apply`). Pure: the commands fetch, this reads.
  */
-import { GROUP, type Canary } from '../hooks/wire.js';
+import { GROUP, type Canary } from '../hooks/wire/index.js';
 
 /** The parts of an autoscaling/v2 HorizontalPodAutoscaler read here. */
 export interface AutoscalerView {

@@ -5,7 +5,7 @@
  */
 import { isAtRest } from './deployments.js';
 import { DECISION_ANNOTATION, readRecord } from './record.js';
-import type { Canary, Deployment, DesiredChild } from './wire.js';
+import type { Canary, Deployment, DesiredChild } from './wire/index.js';
 
 function minimalChild(
   deployment: Deployment,

@@ -3,7 +3,7 @@
  * command cannot be cleared once read; it acts when its value differs from
  * the one recorded in `status.observedCommand`.
  */
-import { COMMAND_ANNOTATION, type Canary } from './wire.js';
+import { COMMAND_ANNOTATION, type Canary } from './wire/index.js';
 
 export const COMMANDS = ['apply', 'stop', 'rollback', 'completion', 'promote'] as const;
 export type Command = (typeof COMMANDS)[number];

@@ -1,5 +1,5 @@
 /** Kubernetes-style conditions whose transition times move only when their status does. */
-import type { Condition } from './wire.js';
+import type { Condition } from './wire/index.js';
 
 export const CONDITION_TYPES = [
   'Valid',

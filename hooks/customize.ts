@@ -1,7 +1,7 @@
 /** The customize hook: ask Metacontroller for the pods the Canary's selector picks, and its route. */
 import { routeRules } from './routers/related.js';
 import { isEmptySelector } from './selectors.js';
-import type { CustomizeRequest, CustomizeResponse, LabelSelector } from './wire.js';
+import type { CustomizeRequest, CustomizeResponse, LabelSelector } from './wire/index.js';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -1,6 +1,6 @@
 /** What the observed Deployments tell us: availability and the pod template's identity. */
 import { createHash } from 'node:crypto';
-import type { Deployment } from './wire.js';
+import type { Deployment } from './wire/index.js';
 
 export interface Availability {
   /** All replicas asked for are available, as seen by a Deployment controller that has caught up. */

@@ -15,7 +15,7 @@ import type { CanarySpec, SpecProblem } from './spec.js';
 import type { PriorStatus } from './status.js';
 import type { Position, SyncDecision } from './transitions.js';
 import { commandCondition, completeCondition, rolledBackCondition } from './verdicts.js';
-import type { Canary, CanaryStatus, Deployment } from './wire.js';
+import type { Canary, CanaryStatus, Deployment } from './wire/index.js';
 
 export interface Problem {
   kind: 'InvalidSpec' | 'DeploymentMissing' | 'RouteInvalid';

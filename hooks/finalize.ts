@@ -15,7 +15,7 @@ import type {
   FinalizeResponse,
   OwnerReference,
   SyncRequest,
-} from './wire.js';
+} from './wire/index.js';
 
 /** How soon Metacontroller should call finalize again while Deployments are being released. */
 export const FINALIZE_RETRY_SECONDS = 2;

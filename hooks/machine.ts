@@ -29,7 +29,7 @@ import { nextTickAfter } from './schedule.js';
 import type { PauseSpec } from './spec.js';
 import { rfc3339 } from './status.js';
 import { transition, type RollbackReason, type Transition } from './transitions.js';
-import type { PauseStatus } from './wire.js';
+import type { PauseStatus } from './wire/index.js';
 
 interface Moved {
   progress: Progress;

@@ -5,7 +5,7 @@ import {
   type Deployment,
   type Pod,
   type SyncRequest,
-} from './wire.js';
+} from './wire/index.js';
 
 /** Every observed Deployment, keyed by name, in the order Metacontroller sent them. */
 export function observedDeployments(request: Pick<SyncRequest, 'children'>): Map<string, Deployment> {

@@ -15,7 +15,7 @@ import { routerPlacer } from './traffic.js';
 import { completesOnEntry, rolloutOf, stepCount, type RolloutStep } from './rollout.js';
 import { nextTickAfter } from './schedule.js';
 import type { CanarySpec, PauseSpec, SpecStep } from './spec.js';
-import type { PauseKind } from './wire.js';
+import type { PauseKind } from './wire/index.js';
 
 export interface PlannedStep {
   step: number;

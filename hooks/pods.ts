@@ -1,6 +1,6 @@
 /** Which pods are the new version's, and whether they are crashing. */
 import { matchesSelector } from './selectors.js';
-import type { ContainerStatus, Deployment, Pod } from './wire.js';
+import type { ContainerStatus, Deployment, Pod } from './wire/index.js';
 
 const POD_TEMPLATE_HASH = 'pod-template-hash';
 const CRASH_LOOP = 'CrashLoopBackOff';

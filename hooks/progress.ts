@@ -20,7 +20,7 @@ import type { CanarySpec } from './spec.js';
 import type { PriorStatus } from './status.js';
 import { routerPlacer, type TrafficView } from './traffic.js';
 import type { Transition } from './transitions.js';
-import type { Canary, CanaryState, Deployment, PauseStatus, Pod, RollbackRecord } from './wire.js';
+import type { Canary, CanaryState, Deployment, PauseStatus, Pod, RollbackRecord } from './wire/index.js';
 
 export type SettledState = Exclude<CanaryState, 'error'>;
 

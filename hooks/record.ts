@@ -29,7 +29,7 @@ import {
   type Deployment,
   type PauseStatus,
   type RollbackRecord,
-} from './wire.js';
+} from './wire/index.js';
 
 export const DECISION_ANNOTATION = `${GROUP}/decision`;
 

@@ -29,7 +29,7 @@ import { rfc3339, type PriorStatus } from './status.js';
 import { isUnsettled, routedSplit, routeWriteFor, type RoutedPlacement } from './traffic.js';
 import { routedCompletionLeft, trafficConditions } from './traffic-status.js';
 import { commandCondition, completeCondition, rolledBackCondition } from './verdicts.js';
-import type { CanaryStatus, Deployment, RouteWrite, SyncResponse } from './wire.js';
+import type { CanaryStatus, Deployment, RouteWrite, SyncResponse } from './wire/index.js';
 
 /** How soon to look again while waiting for the new replicas to become available. */
 export const AVAILABILITY_RETRY_SECONDS = 10;

@@ -1,5 +1,5 @@
 /** Kubernetes label selector semantics (metav1.LabelSelector). */
-import type { LabelSelector, LabelSelectorRequirement, StringMap } from './wire.js';
+import type { LabelSelector, LabelSelectorRequirement, StringMap } from './wire/index.js';
 
 export const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
 

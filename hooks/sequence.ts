@@ -5,7 +5,7 @@
  */
 import { encodeRecord, newestRecord, priorFromRecord, recordOf, sameDecision } from './record.js';
 import { readPriorStatus, type PriorStatus } from './status.js';
-import type { Canary, CanaryStatus, Deployment } from './wire.js';
+import type { Canary, CanaryStatus, Deployment } from './wire/index.js';
 
 /**
  * Numbers the decision: the number goes up only when the decision differs

@@ -8,7 +8,7 @@ import { DEFAULT_TIME_ZONE, isKnownTimeZone, scheduleError } from './schedule.js
 import { SELECTOR_OPERATORS, isEmptySelector } from './selectors.js';
 import { parseTrafficRouting } from './routers/index.js';
 import type { TrafficRouting } from './routers/router.js';
-import type { LabelSelector, RawCanarySpec } from './wire.js';
+import type { LabelSelector, RawCanarySpec } from './wire/index.js';
 
 /** A pause of a step list: until `promote`, for a while, or until a cron tick in the Canary's zone. */
 export type PauseSpec =

@@ -11,7 +11,7 @@ import {
   type Condition,
   type ObservedStatus,
   type RollbackRecord,
-} from './wire.js';
+} from './wire/index.js';
 
 export interface PriorStatus {
   /** The decision record's number (hooks/record.ts); 0 before the first. */

@@ -32,7 +32,7 @@ import { rfc3339 } from './status.js';
 import { observeTraffic } from './traffic.js';
 import { trafficTransitions } from './traffic-status.js';
 import { position, transition, type SyncDecision, type Transition } from './transitions.js';
-import type { Deployment, SyncRequest, SyncResponse } from './wire.js';
+import type { Deployment, SyncRequest, SyncResponse } from './wire/index.js';
 
 export { desiredChildren, type Stamp } from './children.js';
 export { AVAILABILITY_RETRY_SECONDS, MESSAGES } from './render.js';

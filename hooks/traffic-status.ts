@@ -8,7 +8,7 @@ import type { Observed, Progress } from './progress.js';
 import { AVAILABILITY_RETRY_SECONDS } from './render.js';
 import { describeWeight, replicasForWeight } from './traffic.js';
 import { transition, type SyncDecision, type Transition } from './transitions.js';
-import type { Condition, RouteWrite } from './wire.js';
+import type { Condition, RouteWrite } from './wire/index.js';
 
 export const TRAFFIC_CONDITION = 'TrafficRouted';
 

@@ -26,7 +26,7 @@ import type { Router, TrafficRouting } from './routers/router.js';
 import { exposure, readRoute, routePatch, shownWeight, type TouchedRule } from './routers/rules.js';
 import { completesOnEntry, stepCount, type Rollout } from './rollout.js';
 import type { CanarySpec } from './spec.js';
-import type { Canary, Deployment, ObservedRelated, RouteWrite } from './wire.js';
+import type { Canary, Deployment, ObservedRelated, RouteWrite } from './wire/index.js';
 
 /** The route as this sync sees it. */
 export interface TrafficView {

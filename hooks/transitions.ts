@@ -1,5 +1,5 @@
 /** What a sync tells the world it decided: one Transition per change, for logs, metrics and Events. */
-import type { CanaryState, RouteWrite, SyncResponse } from './wire.js';
+import type { CanaryState, RouteWrite, SyncResponse } from './wire/index.js';
 
 export type TransitionKind =
   | 'Started'

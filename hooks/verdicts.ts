@@ -5,7 +5,7 @@
 import { unknownCommandMessage, type CommandReading } from './commands.js';
 import type { ConditionUpdate } from './conditions.js';
 import { isRolledBack } from './progress.js';
-import type { CanaryState, RollbackRecord } from './wire.js';
+import type { CanaryState, RollbackRecord } from './wire/index.js';
 
 function rollbackCode(record: RollbackRecord): string {
   return /^([A-Za-z]+):/.exec(record.reason)?.[1] ?? 'RolledBack';

@@ -16,7 +16,7 @@ import {
   SyncRequest,
   SyncResponse,
   type Canary,
-} from '../hooks/wire.js';
+} from '../hooks/wire/index.js';
 import { parseHookBody } from './body.js';
 import { DEFAULT_BODY_LIMIT_BYTES, HOOK_PATHS, PROBE_PATHS } from './config.js';
 import { describeApiError, type KubeApi } from './kube.js';

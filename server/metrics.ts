@@ -1,7 +1,7 @@
 /** Prometheus metrics on the service's own registry, so tests and apps never share counters. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { SyncDecision, Transition } from '../hooks/sync.js';
-import { CANARY_STATES, type Canary, type FinalizeResponse } from '../hooks/wire.js';
+import { CANARY_STATES, type Canary, type FinalizeResponse } from '../hooks/wire/index.js';
 
 export type Outcome = 'success' | 'client_error' | 'server_error';
 

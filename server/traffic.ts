@@ -14,7 +14,7 @@ import {
 import type { SyncDecision } from '../hooks/sync.js';
 import { routeWriteFailed } from '../hooks/traffic-status.js';
 import { rfc3339, readPriorStatus } from '../hooks/status.js';
-import type { Canary, RouteWrite } from '../hooks/wire.js';
+import type { Canary, RouteWrite } from '../hooks/wire/index.js';
 import { describeApiError } from './kube.js';
 
 /** Writes a route patch; rejects with the API's error when it is refused. */

@@ -3,7 +3,7 @@
  * replaces whenever the Canary, one of its Deployments or its Events change:
  * summary, chart, step plan, Deployments, route, conditions and Events.
  */
-import { COMMAND_ANNOTATION, type Canary, type Condition } from '../../hooks/wire.js';
+import { COMMAND_ANNOTATION, type Canary, type Condition } from '../../hooks/wire/index.js';
 import { formatUtc, formatZoned } from '../time.js';
 import { chartSvg } from './chart.js';
 import { escapeHtml as e } from './escape.js';

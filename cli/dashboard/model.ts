@@ -4,7 +4,7 @@
  * these few fields (and never `managedFields`, which is half of every object)
  * is what keeps its memory flat as the cluster grows.
  */
-import type { Canary } from '../../hooks/wire.js';
+import type { Canary } from '../../hooks/wire/index.js';
 
 export type Kind = 'canaries' | 'deployments' | 'events';
 

@@ -18,7 +18,7 @@
 import { planRollout, type PlannedStep } from '../../hooks/plan.js';
 import { nextTickAfter } from '../../hooks/schedule.js';
 import { parseSpec, type CanarySpec } from '../../hooks/spec.js';
-import type { Canary, RawCanarySpec } from '../../hooks/wire.js';
+import type { Canary, RawCanarySpec } from '../../hooks/wire/index.js';
 import type { Sample } from './store.js';
 import { parseTime } from './views.js';
 

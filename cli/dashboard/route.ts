@@ -14,7 +14,7 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { fromApiError } from '../errors.js';
 import type { Target } from '../kube.js';
-import type { Canary } from '../../hooks/wire.js';
+import type { Canary } from '../../hooks/wire/index.js';
 import { parseTrafficRouting, routerFor, ROUTERS } from '../../hooks/routers/index.js';
 import {
   isPlainObject,

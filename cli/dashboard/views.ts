@@ -7,7 +7,7 @@
  * `status.weight`) are read when present, so a Canary that has them shows
  * them and one that has not still reads as before.
  */
-import type { Canary, ObservedStatus } from '../../hooks/wire.js';
+import type { Canary, ObservedStatus } from '../../hooks/wire/index.js';
 import { totalSteps } from '../../hooks/steps.js';
 import { deploymentNames, objectKey, weightOf, type DeploymentSlim } from './model.js';
 

@@ -4,7 +4,7 @@
  * core Service (no group or "", no kind or "Service") of that name in the
  * route's namespace; its weight defaults to 1 (the Gateway API's default).
  */
-import type { JsonPatchOperation } from '../wire.js';
+import type { JsonPatchOperation } from '../wire/index.js';
 import { block, objectName } from './fields.js';
 import { isPlainObject, pointerSegment, type GatewayApiRouting, type Router } from './router.js';
 

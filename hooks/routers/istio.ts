@@ -8,7 +8,7 @@
  * rely on (Istio gives a lone destination 100, several none), so it is
  * always written.
  */
-import type { JsonPatchOperation } from '../wire.js';
+import type { JsonPatchOperation } from '../wire/index.js';
 import { block, nonEmptyString, objectName, routingFail } from './fields.js';
 import {
   isPlainObject,

@@ -4,7 +4,7 @@
  */
 import { ROUTERS } from './index.js';
 import { isPlainObject, relatedKey, type RouteObject, type Router, type TrafficRouting } from './router.js';
-import type { Canary, ObservedRelated, RelatedResourceRule } from '../wire.js';
+import type { Canary, ObservedRelated, RelatedResourceRule } from '../wire/index.js';
 
 /**
  * One rule by name per router block whose route name is a string. Even a

@@ -56,7 +56,7 @@
  * in no rule).
  */
 import type { SpecProblem } from '../spec.js';
-import type { JsonPatchOperation } from '../wire.js';
+import type { JsonPatchOperation } from '../wire/index.js';
 
 /** spec.trafficRouting.gatewayAPI: weights on the backendRefs of a Gateway API HTTPRoute. */
 export interface GatewayApiRouting {

@@ -3,7 +3,7 @@
  * which lists name both versions, the weights they show, and the JSON patch
  * that sets only those two weights.
  */
-import type { JsonPatchOperation } from '../wire.js';
+import type { JsonPatchOperation } from '../wire/index.js';
 import { isPlainObject, type RouteObject, type Router, type TrafficRouting } from './router.js';
 
 /** A list of backends that names both versions: the one kind of rule a Canary writes. */

@@ -2,7 +2,7 @@
 import t, { type Test } from 'tap';
 import { EXIT } from '../../cli/errors.js';
 import { targetsCanary, totalReplicasManager, totalText, type AutoscalerView } from '../../cli/scale.js';
-import type { Canary } from '../../hooks/wire.js';
+import type { Canary } from '../../hooks/wire/index.js';
 import { FakeApi } from './fake-api.js';
 import { canaryObject, deploymentObject, runCli, runningStatus } from './helpers.js';
 

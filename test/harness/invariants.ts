@@ -5,8 +5,8 @@
  * complaints, empty when the response is fine.
  */
 import { validateCanaryStatus } from '../helpers/crd.js';
-import { DEPLOYMENT_CHILD_KEY } from '../../hooks/wire.js';
-import type { Deployment, DesiredChild } from '../../hooks/wire.js';
+import { DEPLOYMENT_CHILD_KEY } from '../../hooks/wire/index.js';
+import type { Deployment, DesiredChild } from '../../hooks/wire/index.js';
 import { routedComplaints } from './routed-invariants.js';
 
 interface RequestLike {

@@ -8,7 +8,7 @@
  * Written from SPEC and the two routes' documented shapes, sharing nothing
  * with the hooks' own reading of a route.
  */
-import type { Deployment } from '../../hooks/wire.js';
+import type { Deployment } from '../../hooks/wire/index.js';
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});

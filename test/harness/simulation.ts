@@ -10,7 +10,7 @@ import { buildApp } from '../../server/app.js';
 import type { KubeApi, ReleaseResult } from '../../server/kube.js';
 import { createMetrics } from '../../server/metrics.js';
 import type { Transition } from '../../hooks/sync.js';
-import type { FinalizeResponse, ObservedStatus } from '../../hooks/wire.js';
+import type { FinalizeResponse, ObservedStatus } from '../../hooks/wire/index.js';
 import { Cluster, HEALTHY, rfc3339, type DeploymentSetup, type PodBehaviour } from './cluster.js';
 import { Metacontroller, type CacheLag, type HookCall } from './metacontroller.js';
 import { RouteStore, type RouteObject } from './routes.js';

@@ -7,7 +7,7 @@
 import t from 'tap';
 import { desiredChildren, stampWhereWritten } from '../../hooks/children.js';
 import { DECISION_ANNOTATION } from '../../hooks/record.js';
-import type { Deployment } from '../../hooks/wire.js';
+import type { Deployment } from '../../hooks/wire/index.js';
 import { canary, deployment } from '../fixtures/cluster.js';
 
 const OLD = 'my-app-v1';

@@ -10,7 +10,7 @@ import {
   type DecisionRecord,
 } from '../../hooks/record.js';
 import { readPriorStatus } from '../../hooks/status.js';
-import type { Deployment } from '../../hooks/wire.js';
+import type { Deployment } from '../../hooks/wire/index.js';
 import { CANARY_UID, deployment } from '../fixtures/cluster.js';
 
 const record = (overrides: Partial<DecisionRecord> = {}): DecisionRecord => ({

@@ -18,7 +18,7 @@ import {
   type DesiredChild,
   type SyncRequest,
   type SyncResponse,
-} from '../../hooks/wire.js';
+} from '../../hooks/wire/index.js';
 import { ROUND1_CASES, play, requestDigest } from '../fixtures/round1-cases.js';
 
 /** Status fields round 2 added (SPEC 8): a stepReplicas Canary has them too, with these values. */

@@ -12,7 +12,7 @@ import { readRoute, shownWeight } from '../../hooks/routers/rules.js';
 import { routerFor } from '../../hooks/routers/index.js';
 import { parseSpec } from '../../hooks/spec.js';
 import { routeWriteFailed } from '../../hooks/traffic-status.js';
-import type { ObservedStatus, Pod, SyncRequest } from '../../hooks/wire.js';
+import type { ObservedStatus, Pod, SyncRequest } from '../../hooks/wire/index.js';
 import { canary, deployment, syncRequest } from '../fixtures/cluster.js';
 import { validateCanaryStatus } from '../helpers/crd.js';
 import { applyJsonPatch } from '../harness/json-patch.js';

@@ -8,7 +8,7 @@ import {
   type StructuralSchema,
 } from '../helpers/crd.js';
 import { examples, find } from './manifests.js';
-import { GROUP } from '../../hooks/wire.js';
+import { GROUP } from '../../hooks/wire/index.js';
 
 const crd = canaryCrd();
 const version = crd.spec.versions[0]!;

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { canaryCrd, validateCanary, validateCanaryStatus, type StructuralSchema } from '../helpers/crd.js';
-import { CanaryStatus, CANARY_STATES, type CanaryStatus as Status } from '../../hooks/wire.js';
+import { CanaryStatus, CANARY_STATES, type CanaryStatus as Status } from '../../hooks/wire/index.js';
 
 const pending = (): Status => ({
   oldReplicas: 10,

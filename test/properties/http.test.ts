@@ -10,7 +10,7 @@ import { buildApp } from '../../server/app.js';
 import type { KubeApi, ReleaseResult } from '../../server/kube.js';
 import { createMetrics } from '../../server/metrics.js';
 import { decideSync } from '../../hooks/sync.js';
-import type { Deployment, FinalizeResponse, SyncResponse } from '../../hooks/wire.js';
+import type { Deployment, FinalizeResponse, SyncResponse } from '../../hooks/wire/index.js';
 import { CANARY_UID } from '../fixtures/cluster.js';
 import { childrenComplaints, syncComplaints, untouchedComplaints } from '../harness/invariants.js';
 import { validateCanaryStatus } from '../helpers/crd.js';

@@ -3,7 +3,7 @@ import t, { type Test } from 'tap';
 import { buildApp, type AppDeps } from '../../server/app.js';
 import type { KubeApi } from '../../server/kube.js';
 import { createMetrics } from '../../server/metrics.js';
-import { COMMAND_ANNOTATION } from '../../hooks/wire.js';
+import { COMMAND_ANNOTATION } from '../../hooks/wire/index.js';
 import { CANARY_UID, canary, deployment, pod, syncRequest } from '../fixtures/cluster.js';
 import { validateCanaryStatus } from '../helpers/crd.js';
 import { listen, post } from './support.js';

@@ -9,7 +9,7 @@
 import t, { type Test } from 'tap';
 import { ApiException, type CoreV1Event } from '@kubernetes/client-node';
 import type { Transition } from '../../hooks/sync.js';
-import type { RouteWrite } from '../../hooks/wire.js';
+import type { RouteWrite } from '../../hooks/wire/index.js';
 import { buildApp } from '../../server/app.js';
 import type { KubeApi } from '../../server/kube.js';
 import { createMetrics } from '../../server/metrics.js';

@@ -1,8 +1,9 @@
 /**
- * The Kubernetes objects of the Metacontroller v4 hook payloads: the Canary
- * (its raw spec and the status the service writes), the Deployments and the
- * pods, with the metadata and selectors they share. hooks/wire.ts wraps them
- * into the requests and responses of each hook, and re-exports all of this.
+ * Owns the Kubernetes objects of the Metacontroller v4 hook payloads: the
+ * Canary (its raw spec and the status the service writes), the Deployments
+ * and the pods, with the metadata and selectors they share.
+ * hooks/wire/payloads.ts wraps them into the requests and responses of each
+ * hook.
  *
  * Each shape is written once, as a JSON schema with TypeBox, and its TypeScript
  * type is derived from it, so the validator the server runs and the types the
@@ -14,15 +15,15 @@
  * validating or copying what we never read would cost time on every sync for
  * nothing.
  */
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TOptional, type TSchema, type TUnknown } from '@sinclair/typebox';
 
-// Exported for hooks/wire.ts, whose request schemas are as open as the objects in them.
+// Exported for hooks/wire/payloads.ts, whose request schemas are as open as the objects in them.
 export const Open = { additionalProperties: true } as const;
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 /*
  * The status schemas below go out in every response, compiled by
- * fast-json-stringify (hooks/wire.ts SyncResponse), which turns
+ * fast-json-stringify (hooks/wire/payloads.ts SyncResponse), which turns
  * an `anyOf` into an ajv validation of the value at run time, on every
  * response, to pick the branch (a date-time regex per timestamp, a call per
  * condition status). A list of types or an `enum` serialises the same JSON
@@ -103,25 +104,30 @@ export type CanaryState = Static<typeof CanaryState>;
  * purpose: the CRD schema is the first line of defence, but a Canary written
  * before a schema change, or with a CRD installed without validation, must
  * still get a status that names the wrong field rather than a 400 that leaves
- * the user nothing to read. `hooks/spec.ts` turns this into a `CanarySpec`.
+ * the user nothing to read. hooks/spec/parse.ts turns this into a `CanarySpec`.
  */
-export const RawCanarySpec = Type.Object(
-  {
-    oldDeployment: Type.Optional(Type.Unknown()),
-    newDeployment: Type.Optional(Type.Unknown()),
-    totalReplicas: Type.Optional(Type.Unknown()),
-    stepReplicas: Type.Optional(Type.Unknown()),
-    steps: Type.Optional(Type.Unknown()),
-    cronSchedule: Type.Optional(Type.Unknown()),
-    timeZone: Type.Optional(Type.Unknown()),
-    enableRollback: Type.Optional(Type.Unknown()),
-    surge: Type.Optional(Type.Unknown()),
-    progressDeadlineSeconds: Type.Optional(Type.Unknown()),
-    selector: Type.Optional(Type.Unknown()),
-    trafficRouting: Type.Optional(Type.Unknown()),
-  },
-  Open,
-);
+const RAW_SPEC_FIELDS = [
+  'oldDeployment',
+  'newDeployment',
+  'totalReplicas',
+  'stepReplicas',
+  'steps',
+  'cronSchedule',
+  'timeZone',
+  'enableRollback',
+  'surge',
+  'progressDeadlineSeconds',
+  'selector',
+  'trafficRouting',
+] as const;
+
+/** Each of `keys` optional and of any type at all. */
+const anything = <K extends string>(keys: readonly K[]) =>
+  Object.fromEntries(keys.map((key) => [key, Type.Optional(Type.Unknown())])) as {
+    [P in K]: TOptional<TUnknown>;
+  };
+
+export const RawCanarySpec = Type.Object(anything(RAW_SPEC_FIELDS), Open);
 export type RawCanarySpec = Static<typeof RawCanarySpec>;
 
 export const Condition = Type.Object({

@@ -1,9 +1,9 @@
 /**
- * Wire types for the Metacontroller v4 hook payloads (hooks version v1): the
+ * Owns the payloads of the Metacontroller v4 hooks (hooks version v1): the
  * requests and responses of sync, customize and finalize, and the route write
  * a sync hands the server. The objects inside them (the Canary, Deployments,
- * pods) are in hooks/wire-objects.ts, re-exported here, so `./wire.js` stays
- * the one import for every wire type.
+ * pods) are in hooks/wire/objects.ts; hooks/wire/index.ts is the one import
+ * for every wire type.
  *
  * As there, each shape is one TypeBox schema with its type derived from it.
  */
@@ -17,9 +17,7 @@ import {
   Open,
   Pod,
   StringMap,
-} from './wire-objects.js';
-
-export * from './wire-objects.js';
+} from './objects.js';
 
 export const DEPLOYMENT_CHILD_KEY = 'Deployment.apps/v1';
 export const POD_RELATED_KEY = 'Pod.v1';
