@@ -5,7 +5,7 @@ import { commandAnnotation } from '../hooks/commands.js';
 import { planRollout } from '../hooks/plan.js';
 import { countAboveTotal } from '../hooks/scale.js';
 import { parseSpec } from '../hooks/spec.js';
-import { isKnownTimeZone } from '../hooks/schedule.js';
+import { isKnownTimeZone } from '../hooks/k8s/cron.js';
 import { COMMAND_ANNOTATION, type Canary, type RawCanarySpec } from '../hooks/wire/index.js';
 import { maybe, type CanaryApi, type WatchEvent } from './api.js';
 import { CliError, EXIT } from './errors.js';

@@ -3,7 +3,7 @@
  * the replicas asked of the two the Canary scales and the decision record
  * stamped where it belongs.
  */
-import { isAtRest } from './deployments.js';
+import { isAtRest } from './k8s/deployments.js';
 import { DECISION_ANNOTATION, readRecord } from './record.js';
 import type { Canary, Deployment, DesiredChild } from './wire/index.js';
 

@@ -1,6 +1,6 @@
 /** The customize hook: ask Metacontroller for the pods the Canary's selector picks, and its route. */
 import { routeRules } from './routers/related.js';
-import { isEmptySelector } from './selectors.js';
+import { isEmptySelector } from './k8s/selectors.js';
 import type { CustomizeRequest, CustomizeResponse, LabelSelector } from './wire/index.js';
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -4,18 +4,18 @@
  * observed, and the status says what is wrong.
  */
 import { readCommand } from './commands.js';
-import { findCondition, updateConditions, type ConditionType, type ConditionUpdate } from './conditions.js';
+import { findCondition, updateConditions, type ConditionUpdate } from './k8s/conditions.js';
 import { desiredChildren, stampOn } from './children.js';
 import { wasComplete as isComplete } from './progress.js';
 import { rolloutOf, stepCount } from './rollout.js';
 import { scaleStatus } from './scale.js';
-import { describeSelector } from './selectors.js';
+import { describeSelector } from './k8s/selectors.js';
 import { numbered } from './sequence.js';
 import type { CanarySpec, SpecProblem } from './spec.js';
 import type { PriorStatus } from './status.js';
 import type { Position, SyncDecision } from './transitions.js';
 import { commandCondition, completeCondition, rolledBackCondition } from './verdicts.js';
-import type { Canary, CanaryStatus, Deployment } from './wire/index.js';
+import type { Canary, CanaryStatus, ConditionType, Deployment } from './wire/index.js';
 
 export interface Problem {
   kind: 'InvalidSpec' | 'DeploymentMissing' | 'RouteInvalid';

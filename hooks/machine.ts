@@ -9,8 +9,8 @@
  * about replicas or status fields: hooks/render.ts does.
  */
 import type { Command } from './commands.js';
-import { podTemplateRevision } from './deployments.js';
-import { findCrashLoopingPod } from './pods.js';
+import { podTemplateRevision } from './k8s/deployments.js';
+import { findCrashLoopingPod } from './k8s/pods.js';
 import {
   deadlineOf,
   dueTime,
@@ -25,9 +25,9 @@ import {
   type Stage,
 } from './progress.js';
 import { completesOnEntry, pauseAt, stepCount } from './rollout.js';
-import { nextTickAfter } from './schedule.js';
+import { nextTickAfter } from './k8s/cron.js';
 import type { PauseSpec } from './spec.js';
-import { rfc3339 } from './status.js';
+import { rfc3339 } from './k8s/time.js';
 import { transition, type RollbackReason, type Transition } from './transitions.js';
 import type { PauseStatus } from './wire/index.js';
 

@@ -3,8 +3,8 @@
  * asks of that position: is it part-way, have the new replicas arrived, when
  * is the next step due.
  */
-import { findCondition, pauseEndedIn } from './conditions.js';
-import { availability, type Availability } from './deployments.js';
+import { findCondition, pauseEndedIn } from './k8s/conditions.js';
+import { availability, type Availability } from './k8s/deployments.js';
 import { replicaPlacer, type Placement } from './placement.js';
 import {
   clampPosition,
@@ -15,7 +15,7 @@ import {
   stepCount,
   type Rollout,
 } from './rollout.js';
-import { nextTickAfter } from './schedule.js';
+import { nextTickAfter } from './k8s/cron.js';
 import type { CanarySpec } from './spec.js';
 import type { PriorStatus } from './status.js';
 import { routerPlacer, type TrafficView } from './traffic.js';

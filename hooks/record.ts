@@ -19,8 +19,9 @@
  * nothing leaves the record, and so the Deployments, untouched: no write
  * while nothing changes, and a step costs the writes it needs.
  */
-import { findCondition, pauseEndedIn } from './conditions.js';
-import { isTimestamp, pauseOf, type PriorStatus } from './status.js';
+import { findCondition, pauseEndedIn } from './k8s/conditions.js';
+import { isTimestamp } from './k8s/time.js';
+import { pauseOf, type PriorStatus } from './status.js';
 import {
   CANARY_STATES,
   GROUP,

@@ -4,12 +4,12 @@
  * status with its message and conditions, and when to look again.
  */
 import { unknownCommandMessage, type CommandReading } from './commands.js';
-import { updateConditions, type ConditionUpdate } from './conditions.js';
-import type { Availability } from './deployments.js';
+import { updateConditions, type ConditionUpdate } from './k8s/conditions.js';
+import type { Availability } from './k8s/deployments.js';
 import { desiredChildren, stampWhereWritten } from './children.js';
 import { surged, type Placement } from './placement.js';
 import { scaleStatus } from './scale.js';
-import { findCrashLoopingPod } from './pods.js';
+import { findCrashLoopingPod } from './k8s/pods.js';
 import { untilText } from './machine.js';
 import {
   deadlineOf,
@@ -25,7 +25,8 @@ import {
 } from './progress.js';
 import { stepCount } from './rollout.js';
 import { numbered } from './sequence.js';
-import { rfc3339, type PriorStatus } from './status.js';
+import { rfc3339 } from './k8s/time.js';
+import type { PriorStatus } from './status.js';
 import { isUnsettled, routedSplit, routeWriteFor, type RoutedPlacement } from './traffic.js';
 import { routedCompletionLeft, trafficConditions } from './traffic-status.js';
 import { commandCondition, completeCondition, rolledBackCondition } from './verdicts.js';

@@ -9,6 +9,7 @@
  * steps from the spec as it is now (hooks/rollout.ts), so a new total is
  * split at the current position like any other edit of the spec.
  */
+import { selectorString } from './k8s/selectors.js';
 import { wasComplete, type Progress } from './progress.js';
 import { stepCount, type Rollout } from './rollout.js';
 import type { CanarySpec, SpecProblem } from './spec.js';
@@ -21,85 +22,6 @@ export interface ScaleStatus {
   replicas: number;
   /** `spec.selector` as a selector string, or "" when it is not a usable one. */
   labelSelector: string;
-}
-
-// k8s.io/apimachinery/pkg/util/validation: IsQualifiedName and IsValidLabelValue.
-const NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-function isLabelKey(key: unknown): key is string {
-  if (typeof key !== 'string') return false;
-  const slash = key.indexOf('/');
-  const prefix = slash === -1 ? undefined : key.slice(0, slash);
-  const name = slash === -1 ? key : key.slice(slash + 1);
-  if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) return false;
-  return name.length <= 63 && NAME.test(name);
-}
-
-function isLabelValue(value: unknown): value is string {
-  return typeof value === 'string' && (value === '' || (value.length <= 63 && NAME.test(value)));
-}
-
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-class Unusable extends Error {}
-
-function requirement(raw: unknown): { key: string; text: string } {
-  if (!isRecord(raw) || !isLabelKey(raw.key)) throw new Unusable();
-  const key = raw.key;
-  const values = raw.values === undefined || raw.values === null ? [] : raw.values;
-  if (!Array.isArray(values) || !values.every(isLabelValue)) throw new Unusable();
-  // As labels.NewRequirement: In/NotIn need values, Exists/DoesNotExist take none.
-  const needsValues = raw.operator === 'In' || raw.operator === 'NotIn';
-  if (needsValues !== values.length > 0) throw new Unusable();
-  // Requirement.String() prints the values sorted (byte order, as Go sorts strings).
-  const list = [...(values as string[])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).join(',');
-  switch (raw.operator) {
-    case 'In':
-      return { key, text: `${key} in (${list})` };
-    case 'NotIn':
-      return { key, text: `${key} notin (${list})` };
-    case 'Exists':
-      return { key, text: key };
-    case 'DoesNotExist':
-      return { key, text: `!${key}` };
-    default:
-      throw new Unusable();
-  }
-}
-
-/**
- * `spec.selector` as metav1.LabelSelectorAsSelector(...).String() renders it
- * (what a Deployment's own scale subresource shows): matchLabels as
- * `key=value`, then matchExpressions as `key in (a,b)`, `key notin (a)`,
- * `key`, `!key`, all sorted by key (stably: for equal keys matchLabels first,
- * then the expressions in their order), joined by commas.
- *
- * *Choice*: a selector that is empty or that the API server could not parse
- * (a bad label key or value, an operator without the values it needs) gives
- * "". An HPA refuses to act on an empty selector ("selector is required"),
- * whereas an empty selector parsed as a selector would select every pod in
- * the namespace and feed their metrics into the Canary's.
- */
-export function selectorString(selector: unknown): string {
-  if (!isRecord(selector)) return '';
-  const labels = selector.matchLabels ?? {};
-  const expressions = selector.matchExpressions ?? [];
-  if (!isRecord(labels) || !Array.isArray(expressions)) return '';
-  try {
-    const parts = Object.entries(labels).map(([key, value]) => {
-      if (!isLabelKey(key) || !isLabelValue(value)) throw new Unusable();
-      return { key, text: `${key}=${value}` };
-    });
-    parts.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    const all = [...parts, ...expressions.map(requirement)];
-    all.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    return all.map((p) => p.text).join(',');
-  } catch (err) {
-    if (err instanceof Unusable) return '';
-    throw err;
-  }
 }
 
 /** The two fields the scale subresource reads, for a status that asks `split` of the Deployments. */

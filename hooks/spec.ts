@@ -4,8 +4,8 @@
  * stored; this catches what a schema cannot (cron syntax, time zones) and
  * whatever reached us without the schema.
  */
-import { DEFAULT_TIME_ZONE, isKnownTimeZone, scheduleError } from './schedule.js';
-import { SELECTOR_OPERATORS, isEmptySelector } from './selectors.js';
+import { DEFAULT_TIME_ZONE, isKnownTimeZone, scheduleError } from './k8s/cron.js';
+import { SELECTOR_OPERATORS, isEmptySelector } from './k8s/selectors.js';
 import { parseTrafficRouting } from './routers/index.js';
 import type { TrafficRouting } from './routers/router.js';
 import type { LabelSelector, RawCanarySpec } from './wire/index.js';

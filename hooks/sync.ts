@@ -28,7 +28,7 @@ import { renderDecision } from './render.js';
 import { completedByShorterRollout } from './scale.js';
 import { startingPoint } from './sequence.js';
 import { parseSpec } from './spec.js';
-import { rfc3339 } from './status.js';
+import { rfc3339 } from './k8s/time.js';
 import { observeTraffic } from './traffic.js';
 import { trafficTransitions } from './traffic-status.js';
 import { position, transition, type SyncDecision, type Transition } from './transitions.js';

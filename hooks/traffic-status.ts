@@ -3,7 +3,7 @@
  * the transition that announces a weight written, and the one change the
  * server makes to an answer when its write on the route is refused.
  */
-import type { ConditionUpdate } from './conditions.js';
+import type { ConditionUpdate } from './k8s/conditions.js';
 import type { Observed, Progress } from './progress.js';
 import { AVAILABILITY_RETRY_SECONDS } from './render.js';
 import { describeWeight, replicasForWeight } from './traffic.js';

@@ -17,7 +17,7 @@
  * Every replica count is decided from the route before this sync's write, so
  * a write that fails moves nothing (see hooks/routers/router.ts).
  */
-import { availability } from './deployments.js';
+import { availability } from './k8s/deployments.js';
 import type { Problem } from './errors.js';
 import type { Placement, Placer } from './placement.js';
 import { routerFor } from './routers/index.js';

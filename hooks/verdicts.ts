@@ -3,7 +3,7 @@
  * command, the rollback, completion.
  */
 import { unknownCommandMessage, type CommandReading } from './commands.js';
-import type { ConditionUpdate } from './conditions.js';
+import type { ConditionUpdate } from './k8s/conditions.js';
 import { isRolledBack } from './progress.js';
 import type { CanaryState, RollbackRecord } from './wire/index.js';
 

@@ -13,7 +13,8 @@ import {
 } from '@kubernetes/client-node';
 import type { SyncDecision } from '../hooks/sync.js';
 import { routeWriteFailed } from '../hooks/traffic-status.js';
-import { rfc3339, readPriorStatus } from '../hooks/status.js';
+import { rfc3339 } from '../hooks/k8s/time.js';
+import { readPriorStatus } from '../hooks/status.js';
 import type { Canary, RouteWrite } from '../hooks/wire/index.js';
 import { describeApiError } from './kube.js';
 

@@ -130,6 +130,19 @@ const anything = <K extends string>(keys: readonly K[]) =>
 export const RawCanarySpec = Type.Object(anything(RAW_SPEC_FIELDS), Open);
 export type RawCanarySpec = Static<typeof RawCanarySpec>;
 
+/** The conditions of a Canary's status, in the order every status lists them. */
+export const CONDITION_TYPES = [
+  'Valid',
+  'CommandAccepted',
+  'Progressing',
+  'StepAvailable',
+  'RolledBack',
+  'Complete',
+  'Paused',
+  'TrafficRouted',
+] as const;
+export type ConditionType = (typeof CONDITION_TYPES)[number];
+
 export const Condition = Type.Object({
   type: Type.String(),
   status: StringEnum(['True', 'False', 'Unknown'] as const),

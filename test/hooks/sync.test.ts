@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap';
 import { MESSAGES, AVAILABILITY_RETRY_SECONDS, decideSync, type TransitionKind } from '../../hooks/sync.js';
-import { podTemplateRevision } from '../../hooks/deployments.js';
+import { podTemplateRevision } from '../../hooks/k8s/deployments.js';
 import { deployment, pod } from '../fixtures/cluster.js';
 import {
   T0,

@@ -1,6 +1,6 @@
-/** Which pods are the new version's, and whether they are crashing. */
+/** Owns what a pod tells: which Deployment's it is, and whether it is crashing. */
 import { matchesSelector } from './selectors.js';
-import type { ContainerStatus, Deployment, Pod } from './wire/index.js';
+import type { ContainerStatus, Deployment, Pod } from '../wire/index.js';
 
 const POD_TEMPLATE_HASH = 'pod-template-hash';
 const CRASH_LOOP = 'CrashLoopBackOff';
@@ -42,10 +42,6 @@ export function crashLoopingContainer(pod: Pod): string | undefined {
   return (
     firstCrashLooping(pod.status?.initContainerStatuses) ?? firstCrashLooping(pod.status?.containerStatuses)
   );
-}
-
-export function isCrashLooping(pod: Pod): boolean {
-  return crashLoopingContainer(pod) !== undefined;
 }
 
 export interface CrashReport {

@@ -1,5 +1,6 @@
 /**
- * When steps are due: cron schedules evaluated in the Canary's time zone.
+ * Owns cron: schedules as Kubernetes CronJobs write them, evaluated in a time
+ * zone, and which time zones exist.
  *
  * Parsed expressions are cached: the same few schedules come back on every
  * sync, and parsing is the costly part. A cached expression is reset to the
@@ -101,15 +102,4 @@ export function nextTickAfter(schedule: string, timeZone: string, after: Date): 
   if (tickCache.size >= TICK_CACHE_LIMIT) tickCache.delete(tickCache.keys().next().value as string);
   tickCache.set(key, tick.getTime());
   return tick;
-}
-
-/** The next `count` ticks after `after`, for previews of a whole rollout. */
-export function ticksAfter(schedule: string, timeZone: string, after: Date, count: number): Date[] {
-  const ticks: Date[] = [];
-  let cursor = after;
-  for (let i = 0; i < count; i++) {
-    cursor = nextTickAfter(schedule, timeZone, cursor);
-    ticks.push(cursor);
-  }
-  return ticks;
 }

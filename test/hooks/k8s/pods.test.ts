@@ -1,12 +1,7 @@
 import t from 'tap';
-import {
-  belongsToDeployment,
-  crashLoopingContainer,
-  findCrashLoopingPod,
-  isCrashLooping,
-} from '../../hooks/pods.js';
-import { describeSelector, matchesSelector } from '../../hooks/selectors.js';
-import { deployment, pod } from '../fixtures/cluster.js';
+import { belongsToDeployment, crashLoopingContainer, findCrashLoopingPod } from '../../../hooks/k8s/pods.js';
+import { describeSelector, matchesSelector } from '../../../hooks/k8s/selectors.js';
+import { deployment, pod } from '../../fixtures/cluster.js';
 
 const v1 = deployment({ name: 'my-app-v1', replicas: 10 });
 const v2 = deployment({ name: 'my-app-v2', replicas: 2 });
@@ -41,10 +36,10 @@ t.test(
 t.test('CrashLoopBackOff in a container or an init container', async (t) => {
   t.equal(crashLoopingContainer(pod({ deployment: 'my-app-v2', crashLoop: true })), 'my-app');
   t.equal(crashLoopingContainer(pod({ deployment: 'my-app-v2', initCrashLoop: true })), 'init-config');
-  t.notOk(isCrashLooping(pod({ deployment: 'my-app-v2' })));
+  t.notOk(crashLoopingContainer(pod({ deployment: 'my-app-v2' })));
   const noStatus = pod({ deployment: 'my-app-v2' });
   delete noStatus.status;
-  t.notOk(isCrashLooping(noStatus), 'a pod not yet scheduled has no status');
+  t.notOk(crashLoopingContainer(noStatus), 'a pod not yet scheduled has no status');
 });
 
 t.test('the first crashing live pod of the Deployment, in name order', async (t) => {

@@ -1,6 +1,7 @@
-/** What the observed Deployments tell us: availability and the pod template's identity. */
+/** Owns what a Deployment's status tells: whether its replicas are available, and its pod template's identity. */
 import { createHash } from 'node:crypto';
-import type { Deployment } from './wire/index.js';
+import type { Deployment } from '../wire/index.js';
+import { canonicalJson } from './json.js';
 
 export interface Availability {
   /** All replicas asked for are available, as seen by a Deployment controller that has caught up. */
@@ -55,17 +56,6 @@ export function availability(deployment: Deployment, asked: number): Availabilit
     available >= asked;
   if (ready) return { ready: true, available, asked };
   return { ready: false, available, asked, waitingFor: waitingText(deployment.metadata.name, asked) };
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }
 
 /**
