@@ -6,8 +6,8 @@
  */
 import { DEFAULT_TIME_ZONE, isKnownTimeZone, scheduleError } from './k8s/cron.js';
 import { SELECTOR_OPERATORS, isEmptySelector } from './k8s/selectors.js';
-import { parseTrafficRouting } from './routers/index.js';
-import type { TrafficRouting } from './routers/router.js';
+import { parseTrafficRouting } from './routers/registry.js';
+import type { TrafficRouting } from './routers/registry.js';
 import type { LabelSelector, RawCanarySpec } from './wire/index.js';
 
 /** A pause of a step list: until `promote`, for a while, or until a cron tick in the Canary's zone. */

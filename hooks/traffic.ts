@@ -20,9 +20,9 @@
 import { availability } from './k8s/deployments.js';
 import type { Problem } from './errors.js';
 import type { Placement, Placer } from './placement.js';
-import { routerFor } from './routers/index.js';
+import { routerFor } from './routers/registry.js';
 import { observedRoute } from './routers/related.js';
-import type { Router, TrafficRouting } from './routers/router.js';
+import type { AnyRouter, TrafficRouting } from './routers/registry.js';
 import { exposure, readRoute, routePatch, shownWeight, type TouchedRule } from './routers/rules.js';
 import { completesOnEntry, stepCount, type Rollout } from './rollout.js';
 import type { CanarySpec } from './spec.js';
@@ -30,7 +30,7 @@ import type { Canary, Deployment, ObservedRelated, RouteWrite } from './wire/ind
 
 /** The route as this sync sees it. */
 export interface TrafficView {
-  router: Router;
+  router: AnyRouter;
   routing: TrafficRouting;
   namespace: string;
   rules: TouchedRule[];

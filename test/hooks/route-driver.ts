@@ -9,7 +9,7 @@ import type { Test } from 'tap';
 import { decideSync, type SyncDecision } from '../../hooks/sync.js';
 import { DECISION_ANNOTATION } from '../../hooks/record.js';
 import { readRoute, shownWeight } from '../../hooks/routers/rules.js';
-import { routerFor } from '../../hooks/routers/index.js';
+import { routerFor } from '../../hooks/routers/registry.js';
 import { parseSpec } from '../../hooks/spec.js';
 import { routeWriteFailed } from '../../hooks/traffic-status.js';
 import type { ObservedStatus, Pod, SyncRequest } from '../../hooks/wire/index.js';

@@ -9,7 +9,7 @@
  * route show after each sync.
  */
 import t from 'tap';
-import { routerFor } from '../../hooks/routers/index.js';
+import { routerFor } from '../../hooks/routers/registry.js';
 import { readRoute, shownWeight } from '../../hooks/routers/rules.js';
 import { parseSpec } from '../../hooks/spec.js';
 import { HEADER_RULE, httpRoute, virtualService } from '../fixtures/routes.js';

@@ -16,7 +16,7 @@ import fc from 'fast-check';
 import t from 'tap';
 import { replicasForWeight } from '../../hooks/traffic.js';
 import { exposure, readRoute } from '../../hooks/routers/rules.js';
-import { routerFor } from '../../hooks/routers/index.js';
+import { routerFor } from '../../hooks/routers/registry.js';
 import { parseSpec } from '../../hooks/spec.js';
 import { applyJsonPatch } from '../harness/json-patch.js';
 import { RouteDriver } from '../hooks/route-driver.js';
