@@ -5,7 +5,7 @@
  */
 import { COMMAND_ANNOTATION, type Canary, type Condition, type ObservedStatus } from '../hooks/wire/index.js';
 import type { RolloutPlan } from '../hooks/plan.js';
-import type { CanarySpec } from '../hooks/spec.js';
+import type { CanarySpec } from '../hooks/spec/parse.js';
 import { formatListPlan } from './plan-list.js';
 import type { RouteView } from './dashboard/route.js';
 import { routeLines } from './route-format.js';

@@ -11,7 +11,7 @@ import { rolloutOf, stepCount } from './rollout.js';
 import { scaleStatus } from './scale.js';
 import { describeSelector } from './k8s/selectors.js';
 import { numbered } from './sequence.js';
-import type { CanarySpec, SpecProblem } from './spec.js';
+import type { CanarySpec, SpecProblem } from './spec/parse.js';
 import type { PriorStatus } from './status.js';
 import type { Position, SyncDecision } from './transitions.js';
 import { commandCondition, completeCondition, rolledBackCondition } from './verdicts.js';

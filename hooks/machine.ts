@@ -26,7 +26,7 @@ import {
 } from './progress.js';
 import { completesOnEntry, pauseAt, stepCount } from './rollout.js';
 import { nextTickAfter } from './k8s/cron.js';
-import type { PauseSpec } from './spec.js';
+import type { PauseSpec } from './spec/parse.js';
 import { rfc3339 } from './k8s/time.js';
 import { transition, type RollbackReason, type Transition } from './transitions.js';
 import type { PauseStatus } from './wire/index.js';

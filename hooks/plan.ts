@@ -14,7 +14,7 @@ import { replicaPlacer } from './placement.js';
 import { routerPlacer } from './traffic.js';
 import { completesOnEntry, rolloutOf, stepCount, type RolloutStep } from './rollout.js';
 import { nextTickAfter } from './k8s/cron.js';
-import type { CanarySpec, PauseSpec, SpecStep } from './spec.js';
+import type { CanarySpec, PauseSpec, SpecStep } from './spec/parse.js';
 import type { PauseKind } from './wire/index.js';
 
 export interface PlannedStep {

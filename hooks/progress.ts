@@ -16,7 +16,7 @@ import {
   type Rollout,
 } from './rollout.js';
 import { nextTickAfter } from './k8s/cron.js';
-import type { CanarySpec } from './spec.js';
+import type { CanarySpec } from './spec/parse.js';
 import type { PriorStatus } from './status.js';
 import { routerPlacer, type TrafficView } from './traffic.js';
 import type { Transition } from './transitions.js';

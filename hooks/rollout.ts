@@ -7,7 +7,7 @@
  * Positions are 1-based indexes into the list; 0 is before `apply` (or after
  * a rollback).
  */
-import type { CanarySpec, PauseSpec, SpecStep } from './spec.js';
+import type { CanarySpec, PauseSpec, SpecStep } from './spec/parse.js';
 import { stepReplicas, totalSteps } from './steps.js';
 
 /** A step that asks for a number of new replicas; `weight` when it was written as a percent. */

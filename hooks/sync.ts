@@ -27,7 +27,7 @@ import { observe, settle, type Stage } from './progress.js';
 import { renderDecision } from './render.js';
 import { completedByShorterRollout } from './scale.js';
 import { startingPoint } from './sequence.js';
-import { parseSpec } from './spec.js';
+import { parseSpec } from './spec/parse.js';
 import { rfc3339 } from './k8s/time.js';
 import { observeTraffic } from './traffic.js';
 import { trafficTransitions } from './traffic-status.js';

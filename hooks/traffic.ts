@@ -25,7 +25,7 @@ import { observedRoute } from './routers/related.js';
 import type { AnyRouter, TrafficRouting } from './routers/registry.js';
 import { exposure, readRoute, routePatch, shownWeight, type TouchedRule } from './routers/rules.js';
 import { completesOnEntry, stepCount, type Rollout } from './rollout.js';
-import type { CanarySpec } from './spec.js';
+import type { CanarySpec } from './spec/parse.js';
 import type { Canary, Deployment, ObservedRelated, RouteWrite } from './wire/index.js';
 
 /** The route as this sync sees it. */

@@ -10,7 +10,7 @@ import { decideSync, type SyncDecision } from '../../hooks/sync.js';
 import { DECISION_ANNOTATION } from '../../hooks/record.js';
 import { readRoute, shownWeight } from '../../hooks/routers/rules.js';
 import { routerFor } from '../../hooks/routers/registry.js';
-import { parseSpec } from '../../hooks/spec.js';
+import { parseSpec } from '../../hooks/spec/parse.js';
 import { routeWriteFailed } from '../../hooks/traffic-status.js';
 import type { ObservedStatus, Pod, SyncRequest } from '../../hooks/wire/index.js';
 import { canary, deployment, syncRequest } from '../fixtures/cluster.js';

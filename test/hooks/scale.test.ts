@@ -4,10 +4,10 @@
  * every state, for the shorthand and for step lists, with and without surge.
  */
 import t from 'tap';
-import { countAboveTotal } from '../../hooks/scale.js';
+import { countAboveTotal } from '../../hooks/spec/limits.js';
 import { decideFinalize } from '../../hooks/finalize.js';
-import { parseSpec } from '../../hooks/spec.js';
-import type { CanarySpec } from '../../hooks/spec.js';
+import { parseSpec } from '../../hooks/spec/parse.js';
+import type { CanarySpec } from '../../hooks/spec/parse.js';
 import { canary, deployment, syncRequest } from '../fixtures/cluster.js';
 import { kinds, ListDriver } from './list-driver.js';
 import { sync } from './support.js';

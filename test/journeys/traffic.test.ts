@@ -11,7 +11,7 @@
 import t from 'tap';
 import { routerFor } from '../../hooks/routers/registry.js';
 import { readRoute, shownWeight } from '../../hooks/routers/rules.js';
-import { parseSpec } from '../../hooks/spec.js';
+import { parseSpec } from '../../hooks/spec/parse.js';
 import { HEADER_RULE, httpRoute, virtualService } from '../fixtures/routes.js';
 import type { RouteObject } from '../harness/routes.js';
 import { Simulation } from '../harness/simulation.js';

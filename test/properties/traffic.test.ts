@@ -17,7 +17,7 @@ import t from 'tap';
 import { replicasForWeight } from '../../hooks/traffic.js';
 import { exposure, readRoute } from '../../hooks/routers/rules.js';
 import { routerFor } from '../../hooks/routers/registry.js';
-import { parseSpec } from '../../hooks/spec.js';
+import { parseSpec } from '../../hooks/spec/parse.js';
 import { applyJsonPatch } from '../harness/json-patch.js';
 import { RouteDriver } from '../hooks/route-driver.js';
 import { GATEWAY, ISTIO, type RouterCase } from '../hooks/routed-cases.js';

@@ -1,14 +1,16 @@
 /**
- * Turns the spec as observed into one the decision can trust, or names the
- * first field that is wrong. The CRD schema catches most of this before it is
+ * Owns the spec the decision can trust: the spec as observed parsed into a
+ * CanarySpec, or the first field that is wrong. The CRD schema catches most of this before it is
  * stored; this catches what a schema cannot (cron syntax, time zones) and
  * whatever reached us without the schema.
  */
-import { DEFAULT_TIME_ZONE, isKnownTimeZone, scheduleError } from './k8s/cron.js';
-import { SELECTOR_OPERATORS, isEmptySelector } from './k8s/selectors.js';
-import { parseTrafficRouting } from './routers/registry.js';
-import type { TrafficRouting } from './routers/registry.js';
-import type { LabelSelector, RawCanarySpec } from './wire/index.js';
+import { DEFAULT_TIME_ZONE, isKnownTimeZone, scheduleError } from '../k8s/cron.js';
+import { FieldError, failField as fail, parseFields, type FieldProblem } from '../k8s/fields.js';
+import { isPlainObject } from '../k8s/json.js';
+import { isDnsSubdomain } from '../k8s/names.js';
+import { SELECTOR_OPERATORS, isEmptySelector } from '../k8s/selectors.js';
+import { parseTrafficRouting, type TrafficRouting } from '../routers/registry.js';
+import type { LabelSelector, RawCanarySpec } from '../wire/index.js';
 
 /** A pause of a step list: until `promote`, for a while, or until a cron tick in the Canary's zone. */
 export type PauseSpec =
@@ -38,30 +40,15 @@ export interface CanarySpec {
   trafficRouting: TrafficRouting | undefined;
 }
 
-export interface SpecProblem {
-  field: string;
-  message: string;
-}
+export type SpecProblem = FieldProblem;
 
 export type SpecResult = { ok: true; spec: CanarySpec } | { ok: false; problem: SpecProblem };
-
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-class InvalidSpec extends Error {
-  constructor(readonly problem: SpecProblem) {
-    super(problem.message);
-  }
-}
-
-function fail(field: string, message: string): never {
-  throw new InvalidSpec({ field, message: `spec.${field} ${message}` });
-}
 
 function deploymentName(raw: RawCanarySpec, field: 'oldDeployment' | 'newDeployment'): string {
   const value = raw[field];
   if (value === undefined || value === null || value === '') fail(field, 'is required');
   if (typeof value !== 'string') fail(field, `must be a Deployment name, got ${JSON.stringify(value)}`);
-  if (value.length > 253 || !DNS_SUBDOMAIN.test(value)) {
+  if (!isDnsSubdomain(value)) {
     fail(field, `"${value}" is not a valid Deployment name (lowercase letters, digits, '-' and '.')`);
   }
   return value;
@@ -172,15 +159,12 @@ function progressDeadlineSeconds(raw: RawCanarySpec): number | undefined {
 const DURATION = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
 
 /** "90s", "10m", "1h30m": seconds, or undefined for anything else. */
-export function parseDuration(text: string): number | undefined {
+function parseDuration(text: string): number | undefined {
   const match = DURATION.exec(text);
   if (!match || text === '') return undefined;
   const [h, m, s] = [match[1], match[2], match[3]].map((v) => Number(v ?? 0));
   return (h as number) * 3600 + (m as number) * 60 + (s as number);
 }
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function pause(value: unknown, at: string, zone: string): PauseSpec {
   if (!isPlainObject(value))
@@ -238,7 +222,7 @@ function steps(raw: RawCanarySpec, zone: string): SpecStep[] {
 
 function trafficRouting(raw: RawCanarySpec): TrafficRouting | undefined {
   const parsed = parseTrafficRouting(raw.trafficRouting);
-  if (!parsed.ok) throw new InvalidSpec(parsed.problem);
+  if (!parsed.ok) throw new FieldError(parsed.problem);
   return parsed.routing;
 }
 
@@ -248,41 +232,37 @@ const given = (v: unknown) => v !== undefined && v !== null;
 const MAX_REPLICAS = 2147483647;
 
 export function parseSpec(raw: RawCanarySpec | undefined | null): SpecResult {
-  try {
-    const spec = raw ?? {};
-    const oldDeployment = deploymentName(spec, 'oldDeployment');
-    const newDeployment = deploymentName(spec, 'newDeployment');
-    if (oldDeployment === newDeployment) {
-      fail('newDeployment', `must name a different Deployment than spec.oldDeployment ("${oldDeployment}")`);
-    }
-    const totalReplicas = integer(spec, 'totalReplicas', 1);
-    if (given(spec.steps) && given(spec.stepReplicas)) {
-      fail('steps', 'and spec.stepReplicas are two forms of the rollout: give exactly one of them');
-    }
-    const zone = timeZone(spec);
-    const list = given(spec.steps) ? steps(spec, zone) : undefined;
-    // A stepReplicas above the total is one step of the whole total: the CRD refuses it when
-    // written, but the total alone may be scaled below it later (SPEC 10).
-    const stepReplicas = list === undefined ? integer(spec, 'stepReplicas', 1) : undefined;
-    return {
-      ok: true,
-      spec: {
-        oldDeployment,
-        newDeployment,
-        totalReplicas,
-        stepReplicas,
-        steps: list,
-        cronSchedule: cronSchedule(spec, zone, list === undefined),
-        timeZone: zone,
-        enableRollback: enableRollback(spec),
-        surge: surge(spec),
-        progressDeadlineSeconds: progressDeadlineSeconds(spec),
-        selector: selector(spec),
-        trafficRouting: trafficRouting(spec),
-      },
-    };
-  } catch (err) {
-    if (err instanceof InvalidSpec) return { ok: false, problem: err.problem };
-    throw err;
+  const parsed = parseFields(() => specFields(raw ?? {}));
+  return parsed.ok ? { ok: true, spec: parsed.value } : parsed;
+}
+
+function specFields(spec: RawCanarySpec): CanarySpec {
+  const oldDeployment = deploymentName(spec, 'oldDeployment');
+  const newDeployment = deploymentName(spec, 'newDeployment');
+  if (oldDeployment === newDeployment) {
+    fail('newDeployment', `must name a different Deployment than spec.oldDeployment ("${oldDeployment}")`);
   }
+  const totalReplicas = integer(spec, 'totalReplicas', 1);
+  if (given(spec.steps) && given(spec.stepReplicas)) {
+    fail('steps', 'and spec.stepReplicas are two forms of the rollout: give exactly one of them');
+  }
+  const zone = timeZone(spec);
+  const list = given(spec.steps) ? steps(spec, zone) : undefined;
+  // A stepReplicas above the total is one step of the whole total: the CRD refuses it when
+  // written, but the total alone may be scaled below it later (SPEC 10).
+  const stepReplicas = list === undefined ? integer(spec, 'stepReplicas', 1) : undefined;
+  return {
+    oldDeployment,
+    newDeployment,
+    totalReplicas,
+    stepReplicas,
+    steps: list,
+    cronSchedule: cronSchedule(spec, zone, list === undefined),
+    timeZone: zone,
+    enableRollback: enableRollback(spec),
+    surge: surge(spec),
+    progressDeadlineSeconds: progressDeadlineSeconds(spec),
+    selector: selector(spec),
+    trafficRouting: trafficRouting(spec),
+  };
 }
