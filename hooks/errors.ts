@@ -7,7 +7,7 @@ import { readCommand } from './commands.js';
 import { findCondition, updateConditions, type ConditionUpdate } from './k8s/conditions.js';
 import { desiredChildren, stampOn } from './children.js';
 import { wasComplete as isComplete } from './progress.js';
-import { rolloutOf, stepCount } from './rollout.js';
+import { rolloutOf, stepCount } from './steps/rollout.js';
 import { scaleStatus } from './scale.js';
 import { describeSelector } from './k8s/selectors.js';
 import { numbered } from './sequence.js';

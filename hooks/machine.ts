@@ -24,7 +24,7 @@ import {
   type Progress,
   type Stage,
 } from './progress.js';
-import { completesOnEntry, pauseAt, stepCount } from './rollout.js';
+import { completesOnEntry, pauseAt, stepCount } from './steps/rollout.js';
 import { nextTickAfter } from './k8s/cron.js';
 import type { PauseSpec } from './spec/parse.js';
 import { rfc3339 } from './k8s/time.js';

@@ -5,7 +5,7 @@
  */
 import { findCondition, pauseEndedIn } from './k8s/conditions.js';
 import { availability, type Availability } from './k8s/deployments.js';
-import { replicaPlacer, type Placement } from './placement.js';
+import { placerFor, type Placement } from './steps/placement.js';
 import {
   clampPosition,
   completesOnEntry,
@@ -14,11 +14,11 @@ import {
   stepAt,
   stepCount,
   type Rollout,
-} from './rollout.js';
+} from './steps/rollout.js';
 import { nextTickAfter } from './k8s/cron.js';
 import type { CanarySpec } from './spec/parse.js';
 import type { PriorStatus } from './status.js';
-import { routerPlacer, type TrafficView } from './traffic.js';
+import type { TrafficView } from './traffic.js';
 import type { Transition } from './transitions.js';
 import type { Canary, CanaryState, Deployment, PauseStatus, Pod, RollbackRecord } from './wire/index.js';
 
@@ -85,8 +85,7 @@ export function isPartWay(p: Pick<Progress, 'state' | 'step'>, o: Observed): boo
 }
 
 export function placementOf(p: Pick<Progress, 'state' | 'step'>, o: Observed): Placement {
-  const placer = o.traffic === undefined ? replicaPlacer : routerPlacer;
-  return placer.place(o.rollout, p.step, p.state === 'complete');
+  return placerFor(o.traffic !== undefined).place(o.rollout, p.step, p.state === 'complete');
 }
 
 export function newReplicasAvailability(p: Pick<Progress, 'state' | 'step'>, o: Observed): Availability {

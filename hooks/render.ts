@@ -7,7 +7,7 @@ import { unknownCommandMessage, type CommandReading } from './commands.js';
 import { updateConditions, type ConditionUpdate } from './k8s/conditions.js';
 import type { Availability } from './k8s/deployments.js';
 import { desiredChildren, stampWhereWritten } from './children.js';
-import { surged, type Placement } from './placement.js';
+import { surged, weightOfPlacement, type Placement, type RoutedPlacement } from './steps/placement.js';
 import { scaleStatus } from './scale.js';
 import { findCrashLoopingPod } from './k8s/pods.js';
 import { untilText } from './machine.js';
@@ -23,11 +23,11 @@ import {
   type Observed,
   type Progress,
 } from './progress.js';
-import { stepCount } from './rollout.js';
+import { stepCount } from './steps/rollout.js';
 import { numbered } from './sequence.js';
 import { rfc3339 } from './k8s/time.js';
 import type { PriorStatus } from './status.js';
-import { isUnsettled, routedSplit, routeWriteFor, type RoutedPlacement } from './traffic.js';
+import { isUnsettled, routedSplit, routeWriteFor } from './traffic.js';
 import { routedCompletionLeft, trafficConditions } from './traffic-status.js';
 import { commandCondition, completeCondition, rolledBackCondition } from './verdicts.js';
 import type { CanaryStatus, Deployment, RouteWrite, SyncResponse } from './wire/index.js';
@@ -155,11 +155,6 @@ function resyncAfter(p: Progress, o: Observed, waiting: Availability | undefined
   return Math.max(1, Math.ceil(Math.min(...wakeups)));
 }
 
-/** SPEC 8: without a router the weight is what the replicas give. */
-export function weightOf(split: { newReplicas: number }, totalReplicas: number): number {
-  return Math.round((100 * split.newReplicas) / totalReplicas);
-}
-
 /**
  * What a complete Canary still waits for before every replica runs the new
  * version, or undefined once nothing: with a router the route and then the
@@ -223,7 +218,7 @@ export function renderDecision(
     newReplicas: split.newReplicas,
     currentStep: p.step,
     totalSteps: stepCount(o.rollout),
-    weight: split.weight ?? weightOf(split, o.rollout.totalReplicas),
+    weight: weightOfPlacement(split, o.rollout.totalReplicas),
     pause: p.pause,
     state: p.state,
     message,

@@ -11,7 +11,7 @@
  */
 import { selectorString } from './k8s/selectors.js';
 import { wasComplete, type Progress } from './progress.js';
-import { stepCount, type Rollout } from './rollout.js';
+import { stepCount, type Rollout } from './steps/rollout.js';
 import type { PriorStatus } from './status.js';
 import { position, transition, type Transition } from './transitions.js';
 

@@ -6,7 +6,8 @@
 import type { ConditionUpdate } from './k8s/conditions.js';
 import type { Observed, Progress } from './progress.js';
 import { AVAILABILITY_RETRY_SECONDS } from './render.js';
-import { describeWeight, replicasForWeight } from './traffic.js';
+import { replicasForWeight } from './steps/weights.js';
+import { describeWeight } from './traffic.js';
 import { transition, type SyncDecision, type Transition } from './transitions.js';
 import type { Condition, RouteWrite } from './wire/index.js';
 

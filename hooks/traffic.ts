@@ -19,12 +19,12 @@
  */
 import { availability } from './k8s/deployments.js';
 import type { Problem } from './errors.js';
-import type { Placement, Placer } from './placement.js';
+import type { RoutedPlacement } from './steps/placement.js';
+import { carriedBy, replicasForWeight } from './steps/weights.js';
 import { routerFor } from './routers/registry.js';
 import { observedRoute } from './routers/related.js';
 import type { AnyRouter, TrafficRouting } from './routers/registry.js';
 import { exposure, readRoute, routePatch, shownWeight, type TouchedRule } from './routers/rules.js';
-import { completesOnEntry, stepCount, type Rollout } from './rollout.js';
 import type { CanarySpec } from './spec/parse.js';
 import type { Canary, Deployment, ObservedRelated, RouteWrite } from './wire/index.js';
 
@@ -78,54 +78,6 @@ export function observeTraffic(
     },
   };
 }
-
-// ------------------------------------------------------------ placement
-
-/** New replicas that carry `weight` percent of the app: 0 at 0, all at 100. */
-export function replicasForWeight(totalReplicas: number, weight: number): number {
-  return Math.ceil((totalReplicas * weight) / 100);
-}
-
-/** The largest weight `available` new replicas carry. */
-function carriedBy(totalReplicas: number, available: number): number {
-  return Math.min(100, Math.floor((100 * available) / totalReplicas));
-}
-
-export interface RoutedPlacement extends Placement {
-  weight: number;
-}
-
-/** The set-step in force at a position: its own, or the last one before a pause. */
-function setStepAt(rollout: Rollout, step: number) {
-  for (let k = Math.min(step, stepCount(rollout)); k >= 1; k--) {
-    const s = rollout.at(k);
-    if (s?.kind === 'set') return s;
-  }
-  return undefined;
-}
-
-/**
- * The weight and new replicas a position asks with a router. A setReplicas
- * step (and the shorthand) keeps the weight proportional,
- * round(100 * new / total), and never gets fewer replicas than it names
- * (*choice*: ceil of a rounded-down weight can be one short of them).
- */
-export function routedTarget(rollout: Rollout, step: number, complete: boolean): RoutedPlacement {
-  const total = rollout.totalReplicas;
-  if (complete || completesOnEntry(rollout, step)) {
-    return { oldReplicas: 0, newReplicas: total, weight: 100 };
-  }
-  const s = setStepAt(rollout, step);
-  if (s === undefined) return { oldReplicas: total, newReplicas: 0, weight: 0 };
-  if (s.weight !== undefined) {
-    return { oldReplicas: total, newReplicas: replicasForWeight(total, s.weight), weight: s.weight };
-  }
-  const weight = Math.round((100 * s.newReplicas) / total);
-  const newReplicas = Math.max(s.newReplicas, replicasForWeight(total, weight));
-  return { oldReplicas: total, newReplicas: Math.min(newReplicas, total), weight };
-}
-
-export const routerPlacer: Placer = { place: routedTarget };
 
 /**
  * What this sync asks, given the route as observed: the weight to write and

@@ -4,6 +4,7 @@
  * these few fields (and never `managedFields`, which is half of every object)
  * is what keeps its memory flat as the cluster grows.
  */
+import { weightOf as replicaWeight } from '../../hooks/steps/weights.js';
 import type { Canary } from '../../hooks/wire/index.js';
 
 export type Kind = 'canaries' | 'deployments' | 'events';
@@ -142,5 +143,5 @@ export function weightOf(canary: Canary): { value: number; reported: boolean } |
   const total = num((canary.spec as Json).totalReplicas);
   const asked = num(status.newReplicas);
   if (total === undefined || total <= 0 || asked === undefined) return undefined;
-  return { value: Math.round((100 * asked) / total), reported: false };
+  return { value: replicaWeight(asked, total), reported: false };
 }

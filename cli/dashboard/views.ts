@@ -8,7 +8,7 @@
  * them and one that has not still reads as before.
  */
 import type { Canary, ObservedStatus } from '../../hooks/wire/index.js';
-import { totalSteps } from '../../hooks/steps.js';
+import { totalSteps } from '../../hooks/steps/rollout.js';
 import { deploymentNames, objectKey, weightOf, type DeploymentSlim } from './model.js';
 
 export type Phase =

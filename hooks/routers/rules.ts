@@ -27,7 +27,7 @@ export interface TouchedRule {
 export type RouteReading =
   { ok: true; rules: TouchedRule[] } | { ok: false; reason: 'BackendNotFound'; message: string };
 
-function weightOf<C extends RoutingConfig>(
+function entryWeight<C extends RoutingConfig>(
   entry: unknown,
   router: Router<C>,
 ): { weight: number | undefined; written: boolean } {
@@ -79,8 +79,8 @@ export function readRoute<C extends RoutingConfig>(
       }
       continue; // names one of them, or neither: left alone
     }
-    const oldW = weightOf(list.backends[o], router);
-    const newW = weightOf(list.backends[n], router);
+    const oldW = entryWeight(list.backends[o], router);
+    const newW = entryWeight(list.backends[n], router);
     rules.push({
       label: list.label,
       ref: list.ref,

@@ -1,6 +1,6 @@
 /** Step lists (SPEC section 8): every step kind, pause kind and position of promote, one sync at a time. */
 import t from 'tap';
-import { weightReplicas } from '../../hooks/rollout.js';
+import { weightReplicas } from '../../hooks/steps/weights.js';
 import { parseSpec } from '../../hooks/spec/parse.js';
 import { kinds, ListDriver } from './list-driver.js';
 import { crashingNewPod } from './support.js';

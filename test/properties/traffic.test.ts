@@ -14,7 +14,7 @@
  */
 import fc from 'fast-check';
 import t from 'tap';
-import { replicasForWeight } from '../../hooks/traffic.js';
+import { replicasForWeight } from '../../hooks/steps/weights.js';
 import { exposure, readRoute } from '../../hooks/routers/rules.js';
 import { routerFor } from '../../hooks/routers/registry.js';
 import { parseSpec } from '../../hooks/spec/parse.js';

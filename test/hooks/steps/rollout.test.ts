@@ -1,5 +1,17 @@
 import t from 'tap';
-import { clampStep, isFinalStep, stepReplicas, totalSteps } from '../../hooks/steps.js';
+import {
+  clampPosition,
+  completesOnEntry,
+  newReplicasAt,
+  rolloutOf,
+  totalSteps,
+} from '../../../hooks/steps/rollout.js';
+
+/** The shorthand as the sync reads it: the split at step k of the list it stands for. */
+function splitAt(sizing: { totalReplicas: number; stepReplicas: number }, k: number) {
+  const newReplicas = newReplicasAt(rolloutOf({ ...sizing, steps: undefined }), k);
+  return { oldReplicas: sizing.totalReplicas - newReplicas, newReplicas };
+}
 
 t.test('the split of every step keeps old + new == total (SPEC section 3)', async (t) => {
   const cases = [
@@ -62,20 +74,22 @@ t.test('the split of every step keeps old + new == total (SPEC section 3)', asyn
     t.equal(totalSteps(sizing), c.splits.length - 1, `${c.total}/${c.step}: ${c.splits.length - 1} steps`);
     t.same(
       c.splits.map((_, k) => {
-        const s = stepReplicas(sizing, k);
+        const s = splitAt(sizing, k);
         return [s.oldReplicas, s.newReplicas];
       }),
       c.splits,
       `${c.total}/${c.step} splits`,
     );
-    t.ok(isFinalStep(sizing, c.splits.length - 1));
-    t.notOk(isFinalStep(sizing, c.splits.length - 2));
+    const rollout = rolloutOf({ ...sizing, steps: undefined });
+    t.ok(completesOnEntry(rollout, c.splits.length - 1));
+    t.notOk(completesOnEntry(rollout, c.splits.length - 2));
   }
 });
 
 t.test('a step outside the range is clamped, never over-scaled', async (t) => {
   const sizing = { totalReplicas: 10, stepReplicas: 3 };
-  t.equal(clampStep(sizing, -1), 0);
-  t.equal(clampStep(sizing, 9), 4);
-  t.same(stepReplicas(sizing, 12), { oldReplicas: 0, newReplicas: 10 });
+  const rollout = rolloutOf({ ...sizing, steps: undefined });
+  t.equal(clampPosition(rollout, -1), 0);
+  t.equal(clampPosition(rollout, 9), 4);
+  t.same(splitAt(sizing, 12), { oldReplicas: 0, newReplicas: 10 });
 });

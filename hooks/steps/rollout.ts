@@ -1,14 +1,14 @@
 /**
- * The rollout as a list of steps: the one place that turns the spec into
- * what the state machine walks through. `stepReplicas: s` is shorthand for
+ * Owns the rollout as a list of steps: the one place that turns the spec
+ * into what the state machine walks through. `stepReplicas: s` is shorthand for
  * the list `setReplicas: s, 2s, ..., totalReplicas` (SPEC sections 3 and 8),
  * so both forms run through one engine.
  *
  * Positions are 1-based indexes into the list; 0 is before `apply` (or after
  * a rollback).
  */
-import type { CanarySpec, PauseSpec, SpecStep } from './spec/parse.js';
-import { stepReplicas, totalSteps } from './steps.js';
+import type { CanarySpec, PauseSpec, SpecStep } from '../spec/parse.js';
+import { weightReplicas } from './weights.js';
 
 /** A step that asks for a number of new replicas; `weight` when it was written as a percent. */
 export interface SetStep {
@@ -36,20 +36,18 @@ export interface Rollout {
   listed: boolean;
 }
 
+/** The shorthand's size: `stepReplicas` new replicas more at each step, up to `totalReplicas`. */
+export interface StepSizing {
+  totalReplicas: number;
+  stepReplicas: number;
+}
+
 /**
- * New replicas for `setWeight: w` without a router (SPEC 8): the nearest
- * whole number, halves rounded up (50% of 7 is 4: the step puts at least
- * the weight asked on the new version, as Kubernetes rounds a percent
- * maxSurge up), but at least 1 when w > 0 (a step that asks for some of the
- * new version gets some) and at most total - 1 when w < 100 (and leaves
- * some of the old). With a single replica the two bounds meet; the upper
- * one wins, so a partial weight never moves the whole app before the
- * Canary completes.
+ * The shorthand's number of steps (SPEC section 3). Rounds up, so a step
+ * size that does not divide the total still ends with every replica on new.
  */
-export function weightReplicas(totalReplicas: number, weight: number): number {
-  const rounded = Math.round((totalReplicas * weight) / 100);
-  const atLeast = weight > 0 ? Math.max(rounded, 1) : rounded;
-  return weight < 100 ? Math.min(atLeast, totalReplicas - 1) : atLeast;
+export function totalSteps(sizing: StepSizing): number {
+  return Math.ceil(sizing.totalReplicas / sizing.stepReplicas);
 }
 
 function listedStep(step: SpecStep, total: number): RolloutStep {
@@ -66,11 +64,11 @@ export function rolloutOf(spec: Pick<CanarySpec, 'totalReplicas' | 'stepReplicas
     const steps = spec.steps.map((s) => listedStep(s, total));
     return { totalReplicas: total, count: steps.length, at: (k) => steps[k - 1], listed: true };
   }
-  const sizing = { totalReplicas: total, stepReplicas: spec.stepReplicas ?? total };
-  const count = totalSteps(sizing);
+  const size = spec.stepReplicas ?? total;
+  const count = totalSteps({ totalReplicas: total, stepReplicas: size });
   const at = (k: number): SetStep | undefined =>
     Number.isInteger(k) && k >= 1 && k <= count
-      ? { kind: 'set', newReplicas: stepReplicas(sizing, k).newReplicas }
+      ? { kind: 'set', newReplicas: Math.min(k * size, total) }
       : undefined;
   return { totalReplicas: total, count, at, listed: false };
 }
@@ -106,14 +104,19 @@ export function completesOnEntry(rollout: Rollout, step: number): boolean {
 }
 
 /**
- * The new replicas asked at a position: those of the set-step in progress,
- * or of the last one before it (a pause holds what the step before asked).
+ * The set-step in force at a position: its own, or the last one before it
+ * (a pause holds what the step before asked). Every shorthand step is a
+ * set-step, so for it the first look answers.
  */
-export function newReplicasAt(rollout: Rollout, step: number): number {
-  // Every shorthand step is a set-step, so for it the first look answers.
+export function setStepAt(rollout: Rollout, step: number): SetStep | undefined {
   for (let k = Math.min(step, stepCount(rollout)); k >= 1; k--) {
     const s = rollout.at(k);
-    if (s?.kind === 'set') return s.newReplicas;
+    if (s?.kind === 'set') return s;
   }
-  return 0;
+  return undefined;
+}
+
+/** The new replicas asked at a position, 0 before the first set-step. */
+export function newReplicasAt(rollout: Rollout, step: number): number {
+  return setStepAt(rollout, step)?.newReplicas ?? 0;
 }
