@@ -3,6 +3,30 @@ import tseslint from 'typescript-eslint';
 import { importX } from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
+/**
+ * The stages of hooks/, in the order a sync passes through them
+ * (docs/architecture.md). A stage imports only from the stages before it, and
+ * the entry points (hooks/*.ts) from any: so no circle can form between two
+ * folders, not even through types, which import-x/no-cycle does not follow.
+ */
+const HOOK_STAGES = [
+  'wire',
+  'k8s',
+  'routers',
+  'spec',
+  'steps',
+  'observed',
+  'machine',
+  'traffic',
+  'status',
+  'render',
+];
+const stageOrder = HOOK_STAGES.map((stage, i) => ({
+  target: `./hooks/${stage}`,
+  from: [...HOOK_STAGES.slice(i + 1).map((later) => `./hooks/${later}/**`), './hooks/*.ts'],
+  message: `hooks/${stage}/ comes before this in the pipeline (docs/architecture.md): it may not import it`,
+}));
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.tap/**', 'test/integration/.cache/**'] },
   js.configs.recommended,
@@ -25,6 +49,12 @@ export default tseslint.config(
     },
     rules: {
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
+    },
+  },
+  {
+    files: ['hooks/**/*.ts'],
+    rules: {
+      'import-x/no-restricted-paths': ['error', { zones: stageOrder }],
     },
   },
   {

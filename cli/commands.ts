@@ -1,7 +1,7 @@
 /** The plugin's commands: fetch, decide, print. Output text comes from `format.ts`. */
 import type { V1Deployment } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { commandAnnotation } from '../hooks/commands.js';
+import { commandAnnotation } from '../hooks/observed/command.js';
 import { planRollout } from '../hooks/plan.js';
 import { countAboveTotal } from '../hooks/spec/limits.js';
 import { parseSpec } from '../hooks/spec/parse.js';

@@ -5,7 +5,7 @@
  */
 import type { PlannedStep, RolloutPlan } from '../hooks/plan.js';
 import type { CanarySpec, SpecStep } from '../hooks/spec/parse.js';
-import { table } from './format.js';
+import { table } from './table.js';
 import { formatDuration, formatUtc, formatZoned } from './time.js';
 
 function kindText(step: SpecStep): string {

@@ -1,11 +1,8 @@
-/** The customize hook: ask Metacontroller for the pods the Canary's selector picks, and its route. */
+/** Owns the customize hook: it asks Metacontroller for the pods the Canary's selector picks, and its route. */
+import { isPlainObject } from './k8s/json.js';
 import { routeRules } from './routers/related.js';
 import { isEmptySelector } from './k8s/selectors.js';
 import type { CustomizeRequest, CustomizeResponse, LabelSelector } from './wire/index.js';
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /**
  * An empty or malformed selector asks for no pods at all: to Metacontroller an
@@ -20,9 +17,9 @@ export function decideCustomize(request: CustomizeRequest): CustomizeResponse {
 
 function podRules(request: CustomizeRequest): CustomizeResponse['relatedResources'] {
   const raw = request.parent.spec?.selector;
-  if (!isRecord(raw)) return [];
+  if (!isPlainObject(raw)) return [];
   const selector: LabelSelector = {};
-  if (isRecord(raw.matchLabels)) selector.matchLabels = raw.matchLabels as Record<string, string>;
+  if (isPlainObject(raw.matchLabels)) selector.matchLabels = raw.matchLabels as Record<string, string>;
   if (Array.isArray(raw.matchExpressions)) {
     selector.matchExpressions = raw.matchExpressions as LabelSelector['matchExpressions'];
   }

@@ -1,13 +1,13 @@
 /**
- * The finalize hook's decision. Deleting a Canary must leave its Deployments
+ * Owns the finalize hook's decision. Deleting a Canary must leave its Deployments
  * running, as the original operator did: each still carrying this Canary's
  * ownerReference has to be released through the API (the server does that),
  * and the Canary may go only once none is owned any more.
  */
-import { observedDeployments } from './observed.js';
-import { scaleStatus } from './scale.js';
-import { readPriorStatus } from './status.js';
-import { desiredChildren } from './children.js';
+import { observedDeployments } from './observed/request.js';
+import { scaleStatus } from './status/scale.js';
+import { readPriorStatus } from './observed/prior.js';
+import { desiredChildren } from './render/children.js';
 import type {
   Canary,
   CanaryStatus,

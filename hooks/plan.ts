@@ -1,5 +1,5 @@
 /**
- * A preview of a whole rollout: when each step would happen and what it
+ * Owns the plan: a preview of a whole rollout, when each step would happen and what it
  * would ask of the two Deployments, if it were applied at `appliedAt` and
  * every step's new replicas became available in time.
  *

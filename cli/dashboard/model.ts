@@ -4,6 +4,7 @@
  * these few fields (and never `managedFields`, which is half of every object)
  * is what keeps its memory flat as the cluster grows.
  */
+import { isPlainObject as isObject } from '../../hooks/k8s/json.js';
 import { weightOf as replicaWeight } from '../../hooks/steps/weights.js';
 import type { Canary } from '../../hooks/wire/index.js';
 
@@ -37,7 +38,6 @@ export interface EventSlim {
 
 type Json = Record<string, unknown>;
 
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 

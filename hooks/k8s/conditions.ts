@@ -20,12 +20,6 @@ export interface ConditionUpdate {
   since?: string;
 }
 
-/** The Paused condition says a pause step's pause is over (by time or promote) and the step is done. */
-export function pauseEndedIn(conditions: readonly Condition[]): boolean {
-  const paused = findCondition(conditions, 'Paused');
-  return paused?.status === 'False' && paused.reason === 'PauseEnded';
-}
-
 export function findCondition(conditions: readonly Condition[], type: string): Condition | undefined {
   return conditions.find((c) => c.type === type);
 }

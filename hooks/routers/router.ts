@@ -31,7 +31,7 @@
  *    backendRefs on one port.
  * 2. sync (pure) reads the route, decides the weight and the replicas under
  *    the order rules, and returns, beside the response for Metacontroller,
- *    `SyncDecision.routeWrite` (hooks/wire.ts `RouteWrite`): the route's
+ *    `SyncDecision.routeWrite` (hooks/wire/payloads.ts `RouteWrite`): the route's
  *    coordinates and a JSON patch that first `test`s each backend's identity
  *    at its index and then sets only the two `weight` fields of every rule
  *    that names both. No write when the route already shows the weight.
@@ -43,7 +43,7 @@
  *    - Failure (RBAC, an admission webhook, a `test` that failed because
  *      someone edited the route meanwhile, the API unreachable): the server
  *      rewrites that one condition to False, reason `PatchFailed`, with the
- *      API's message (hooks/traffic-status.ts `routeWriteFailed`), asks for
+ *      API's message (hooks/render/route-failed.ts `routeWriteFailed`), asks for
  *      a resync in AVAILABILITY_RETRY_SECONDS, records a Warning Event, and
  *      counts `canary_route_patch_total{router, outcome}`. Nothing else of
  *      the answer changes.

@@ -212,7 +212,7 @@ function steps(raw: RawCanarySpec, zone: string): SpecStep[] {
       return { setWeight: wholeNumber(item.setWeight, `${at}.setWeight`, 100, 'percent') };
     if ('setReplicas' in item) {
       // Above the total is not an error: an HPA or kubectl scale may lower the total
-      // under the list, and the step asks for all of it then (SPEC 10, hooks/rollout.ts).
+      // under the list, and the step asks for all of it then (SPEC 10, hooks/steps/rollout.ts).
       return { setReplicas: wholeNumber(item.setReplicas, `${at}.setReplicas`, MAX_REPLICAS, 'replicas') };
     }
     if ('pause' in item) return { pause: pause(item.pause, `${at}.pause`, zone) };

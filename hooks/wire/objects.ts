@@ -187,12 +187,12 @@ export const CanaryStatus = Type.Object({
   nextStepTime: NullableString({ format: 'date-time' }),
   rollback: Nullable(RollbackRecord),
   conditions: Type.Array(Condition),
-  // Before sequence, which hooks/sequence.ts adds last: the serializer writes keys in this order.
-  /** The scale subresource's status replicas: old + new asked (hooks/scale.ts). */
+  // Before sequence, which hooks/render/numbered.ts adds last: the serializer writes keys in this order.
+  /** The scale subresource's status replicas: old + new asked (hooks/status/scale.ts). */
   replicas: Type.Integer({ minimum: 0 }),
   /** The scale subresource's selector: spec.selector as a selector string, "" when unusable. */
   labelSelector: Type.String(),
-  /** The number of the decision this status records, also stamped on the Deployments (hooks/record.ts). */
+  /** The number of the decision this status records, also stamped on the Deployments (hooks/observed/record.ts). */
   sequence: Type.Integer({ minimum: 0 }),
 });
 export type CanaryStatus = Static<typeof CanaryStatus>;
@@ -200,7 +200,7 @@ export type CanaryStatus = Static<typeof CanaryStatus>;
 /**
  * The status as observed: whatever the last response left, plus the
  * `observedGeneration` Metacontroller adds, or nothing at all on a new Canary.
- * Read defensively, field by field (see `hooks/status.ts`).
+ * Read defensively, field by field (see `hooks/observed/prior.ts`).
  */
 export const ObservedStatus = Type.Object({}, Open);
 export type ObservedStatus = Partial<CanaryStatus> & { observedGeneration?: number };

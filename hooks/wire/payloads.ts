@@ -72,7 +72,7 @@ export const DesiredChild = Type.Object({
   metadata: Type.Object({
     name: Type.String(),
     labels: Type.Optional(StringMap),
-    /** Only the decision record (hooks/record.ts); Metacontroller keeps every other annotation. */
+    /** Only the decision record (hooks/observed/record.ts); Metacontroller keeps every other annotation. */
     annotations: Type.Optional(StringMap),
   }),
   spec: Type.Object({

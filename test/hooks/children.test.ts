@@ -1,12 +1,12 @@
 /**
- * Where a decision's record is stamped (hooks/children.ts): only on the
+ * Where a decision's record is stamped (hooks/render/children.ts): only on the
  * Deployments the answer writes anyway, and a Deployment left unstamped
  * keeps the record it carries, since Metacontroller would delete an
  * annotation the answer leaves out.
  */
 import t from 'tap';
-import { desiredChildren, stampWhereWritten } from '../../hooks/children.js';
-import { DECISION_ANNOTATION } from '../../hooks/record.js';
+import { desiredChildren, stampWhereWritten } from '../../hooks/render/children.js';
+import { DECISION_ANNOTATION } from '../../hooks/observed/record.js';
 import type { Deployment } from '../../hooks/wire/index.js';
 import { canary, deployment } from '../fixtures/cluster.js';
 

@@ -8,8 +8,8 @@ import {
   recordOf,
   sameDecision,
   type DecisionRecord,
-} from '../../hooks/record.js';
-import { readPriorStatus } from '../../hooks/status.js';
+} from '../../hooks/observed/record.js';
+import { readPriorStatus } from '../../hooks/observed/prior.js';
 import type { Deployment } from '../../hooks/wire/index.js';
 import { CANARY_UID, deployment } from '../fixtures/cluster.js';
 

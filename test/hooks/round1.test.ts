@@ -11,7 +11,7 @@ import t, { type Test } from 'tap';
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { decideSync } from '../../hooks/sync.js';
-import { DECISION_ANNOTATION } from '../../hooks/record.js';
+import { DECISION_ANNOTATION } from '../../hooks/observed/record.js';
 import {
   DEPLOYMENT_CHILD_KEY,
   type Condition,

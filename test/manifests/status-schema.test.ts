@@ -162,7 +162,7 @@ t.test('statuses the API server would reject are reported, naming the field', as
   t.match(validateCanaryStatus(undefined).join('\n'), /must be object/, 'no status at all is not a status');
 });
 
-// The TypeBox schema in hooks/wire.ts is what the server validates its own
+// The TypeBox schema in hooks/wire/payloads.ts is what the server validates its own
 // answers against; it and the CRD must list the same fields.
 t.test('the CRD status and the CanaryStatus wire type declare the same fields', async (t) => {
   const crdStatus = canaryCrd().spec.versions[0]!.schema.openAPIV3Schema.properties!.status!;

@@ -64,7 +64,7 @@ t.test('POST /sync answers a Metacontroller v4 request with replicas and a full 
     children: unknown[];
     resyncAfterSeconds: number;
   };
-  // The decision record on both scaled Deployments, byte for byte the same (hooks/record.ts).
+  // The decision record on both scaled Deployments, byte for byte the same (hooks/observed/record.ts).
   const record = (body.children[0] as { metadata: { annotations?: Record<string, string> } }).metadata
     .annotations?.['canary.k8shuginn.io/decision'];
   t.match(JSON.parse(record ?? '{}'), { uid: CANARY_UID, sequence: 1, state: 'running', step: 1 });

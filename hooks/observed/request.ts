@@ -1,11 +1,11 @@
-/** The observed children and related pods, out of Metacontroller's maps. */
+/** Owns the reading of Metacontroller's maps: the observed children and related pods. */
 import {
   DEPLOYMENT_CHILD_KEY,
   POD_RELATED_KEY,
   type Deployment,
   type Pod,
   type SyncRequest,
-} from './wire/index.js';
+} from '../wire/index.js';
 
 /** Every observed Deployment, keyed by name, in the order Metacontroller sent them. */
 export function observedDeployments(request: Pick<SyncRequest, 'children'>): Map<string, Deployment> {

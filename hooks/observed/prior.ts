@@ -1,5 +1,5 @@
 /**
- * Reads the status the last response left. It is our only memory, but it is
+ * Owns the prior status: the status the last response left, read. It is our only memory, but it is
  * also user-writable through the status subresource, so every field is
  * checked and anything odd falls back to the value a new Canary would have.
  */
@@ -11,13 +11,13 @@ import {
   type Condition,
   type ObservedStatus,
   type RollbackRecord,
-} from './wire/index.js';
-import { readConditions } from './k8s/conditions.js';
-import { isPlainObject as isRecord } from './k8s/json.js';
-import { isTimestamp } from './k8s/time.js';
+} from '../wire/index.js';
+import { findCondition, readConditions } from '../k8s/conditions.js';
+import { isPlainObject as isRecord } from '../k8s/json.js';
+import { isTimestamp } from '../k8s/time.js';
 
 export interface PriorStatus {
-  /** The decision record's number (hooks/record.ts); 0 before the first. */
+  /** The decision record's number (hooks/observed/record.ts); 0 before the first. */
   sequence: number;
   state: CanaryState | undefined;
   currentStep: number;
@@ -25,7 +25,7 @@ export interface PriorStatus {
   newReplicas: number;
   totalSteps: number;
   weight: number;
-  /** The pause holding the rollout, as written (hooks/rollout.ts steps). */
+  /** The pause holding the rollout, as written (hooks/steps/rollout.ts steps). */
   pause: PauseStatus | null;
   message: string;
   observedCommand: string;
@@ -74,4 +74,23 @@ export function readPriorStatus(status: ObservedStatus | null | undefined): Prio
     rollback: rollbackRecord(raw.rollback),
     conditions: readConditions(raw.conditions),
   };
+}
+
+/** The Paused condition says a pause step's pause is over (by time or promote) and the step is done. */
+export function pauseEndedIn(conditions: readonly Condition[]): boolean {
+  const paused = findCondition(conditions, 'Paused');
+  return paused?.status === 'False' && paused.reason === 'PauseEnded';
+}
+
+/**
+ * The last status says the Canary was complete. An error hides the state it
+ * interrupted but holds the Complete condition as it was (hooks/render/error.ts):
+ * without it, a complete Canary whose last step asks less than every replica
+ * would come out of the error running at that step and scale the old
+ * Deployment up again.
+ */
+export function wasComplete(prior: Pick<PriorStatus, 'state' | 'conditions'>): boolean {
+  if (prior.state === 'complete') return true;
+  const held = findCondition(prior.conditions, 'Complete');
+  return prior.state === 'error' && (held?.status === 'True' || held?.reason === 'Completing');
 }

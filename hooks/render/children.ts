@@ -1,11 +1,11 @@
 /**
- * The children a response returns: every observed Deployment, minimal, with
+ * Owns the children a response returns: every observed Deployment, minimal, with
  * the replicas asked of the two the Canary scales and the decision record
  * stamped where it belongs.
  */
-import { isAtRest } from './k8s/deployments.js';
-import { DECISION_ANNOTATION, readRecord } from './record.js';
-import type { Canary, Deployment, DesiredChild } from './wire/index.js';
+import { isAtRest } from '../k8s/deployments.js';
+import { DECISION_ANNOTATION, readRecord } from '../observed/record.js';
+import type { Canary, Deployment, DesiredChild } from '../wire/index.js';
 
 function minimalChild(
   deployment: Deployment,
@@ -27,7 +27,7 @@ function minimalChild(
   return child;
 }
 
-/** The decision record to stamp on some of the children (hooks/record.ts). */
+/** The decision record to stamp on some of the children (hooks/observed/record.ts). */
 export interface Stamp {
   names: ReadonlySet<string>;
   value: string;

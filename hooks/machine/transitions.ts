@@ -1,5 +1,5 @@
-/** What a sync tells the world it decided: one Transition per change, for logs, metrics and Events. */
-import type { CanaryState, RouteWrite, SyncResponse } from './wire/index.js';
+/** Owns what a sync tells the world it decided: one Transition per change, for logs, metrics and Events. */
+import type { CanaryState } from '../wire/index.js';
 
 export type TransitionKind =
   | 'Started'
@@ -58,12 +58,4 @@ export function transition(
   warning = false,
 ): Transition {
   return { kind, reason, message, warning, from: position(from), to: position(to) };
-}
-
-/** What the sync hook answers, and the changes it announces. */
-export interface SyncDecision {
-  response: SyncResponse;
-  transitions: Transition[];
-  /** The write on the route of spec.trafficRouting the server makes before it answers (hooks/routers/router.ts). */
-  routeWrite?: RouteWrite;
 }

@@ -1,5 +1,5 @@
 /**
- * The decision record: the part of the status the state machine decides
+ * Owns the decision record: the part of the status the state machine decides
  * from, numbered, and stamped on the Deployments the Canary scales.
  *
  * Why (issue 10): Metacontroller hands the sync hook a parent read from its
@@ -19,9 +19,10 @@
  * nothing leaves the record, and so the Deployments, untouched: no write
  * while nothing changes, and a step costs the writes it needs.
  */
-import { findCondition, pauseEndedIn } from './k8s/conditions.js';
-import { isTimestamp } from './k8s/time.js';
-import { pauseOf, type PriorStatus } from './status.js';
+import { findCondition } from '../k8s/conditions.js';
+import { isPlainObject } from '../k8s/json.js';
+import { isTimestamp } from '../k8s/time.js';
+import { pauseEndedIn, pauseOf, type PriorStatus } from './prior.js';
 import {
   CANARY_STATES,
   GROUP,
@@ -30,7 +31,7 @@ import {
   type Deployment,
   type PauseStatus,
   type RollbackRecord,
-} from './wire/index.js';
+} from '../wire/index.js';
 
 export const DECISION_ANNOTATION = `${GROUP}/decision`;
 
@@ -114,17 +115,13 @@ export function encodeRecord(record: DecisionRecord): string {
   });
 }
 
-function isRecordObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 const isCount = (value: unknown): value is number =>
   typeof value === 'number' && Number.isInteger(value) && value >= 0;
 const isTimeOrNull = (value: unknown): value is string | null => value === null || isTimestamp(value);
 
 function rollbackOf(value: unknown): RollbackRecord | null | undefined {
   if (value === null) return null;
-  if (!isRecordObject(value) || !isTimestamp(value.time)) return undefined;
+  if (!isPlainObject(value) || !isTimestamp(value.time)) return undefined;
   if (typeof value.reason !== 'string' || typeof value.revision !== 'string') return undefined;
   return { time: value.time, reason: value.reason, revision: value.revision };
 }
@@ -143,7 +140,7 @@ export function readRecord(deployment: Deployment, uid: string): DecisionRecord 
   } catch {
     return undefined;
   }
-  if (!isRecordObject(raw) || raw.uid !== uid || !isCount(raw.sequence) || !isCount(raw.step))
+  if (!isPlainObject(raw) || raw.uid !== uid || !isCount(raw.sequence) || !isCount(raw.step))
     return undefined;
   if (!(CANARY_STATES as readonly unknown[]).includes(raw.state)) return undefined;
   if (typeof raw.observedCommand !== 'string' || typeof raw.note !== 'string') return undefined;

@@ -1,9 +1,9 @@
 /**
- * The command annotation. Metacontroller lets us write status only, so a
+ * Owns the command annotation, read. Metacontroller lets us write status only, so a
  * command cannot be cleared once read; it acts when its value differs from
  * the one recorded in `status.observedCommand`.
  */
-import { COMMAND_ANNOTATION, type Canary } from './wire/index.js';
+import { COMMAND_ANNOTATION, type Canary } from '../wire/index.js';
 
 export const COMMANDS = ['apply', 'stop', 'rollback', 'completion', 'promote'] as const;
 export type Command = (typeof COMMANDS)[number];
