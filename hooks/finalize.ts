@@ -34,7 +34,7 @@ export interface FinalizeDecision {
 }
 
 /** Matched by uid: a Canary deleted and re-created under the same name is another owner. */
-export function isOwnedBy(deployment: Deployment, canary: Canary): boolean {
+function isOwnedBy(deployment: Deployment, canary: Canary): boolean {
   const uid = canary.metadata.uid;
   const refs: OwnerReference[] = deployment.metadata.ownerReferences ?? [];
   if (uid) return refs.some((ref) => ref.uid === uid);

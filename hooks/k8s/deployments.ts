@@ -13,7 +13,7 @@ export interface Availability {
 }
 
 /** The Deployment controller has seen the latest spec, so its status counts speak for it. */
-export function isObservedGenerationCurrent(deployment: Deployment): boolean {
+function isObservedGenerationCurrent(deployment: Deployment): boolean {
   const generation = deployment.metadata.generation;
   if (generation === undefined) return true;
   return (deployment.status?.observedGeneration ?? 0) >= generation;
@@ -43,7 +43,7 @@ export function isAtRest(deployment: Deployment): boolean {
  * ...) or naming the phase (scaled, observed, available) cost a write per
  * replica started (issue 11). The Deployment's own status has the counts.
  */
-export function waitingText(name: string, asked: number): string {
+function waitingText(name: string, asked: number): string {
   return `${name} to have ${asked} ${asked === 1 ? 'replica' : 'replicas'} available`;
 }
 

@@ -6,7 +6,7 @@ const POD_TEMPLATE_HASH = 'pod-template-hash';
 const CRASH_LOOP = 'CrashLoopBackOff';
 
 /** A pod already being deleted is on its way out; its last crash says nothing about what runs now. */
-export function isTerminating(pod: Pod): boolean {
+function isTerminating(pod: Pod): boolean {
   return Boolean(pod.metadata.deletionTimestamp);
 }
 
@@ -20,7 +20,7 @@ function owningReplicaSetName(pod: Pod): string | undefined {
  * Deployments share labels, so ownership is checked the way the Deployment
  * controller names things: its ReplicaSets are `<deployment>-<pod-template-hash>`.
  */
-export function belongsToDeployment(pod: Pod, deployment: Deployment): boolean {
+function belongsToDeployment(pod: Pod, deployment: Deployment): boolean {
   const hash = pod.metadata.labels?.[POD_TEMPLATE_HASH];
   if (!hash) return false;
   if (owningReplicaSetName(pod) !== `${deployment.metadata.name}-${hash}`) return false;
@@ -38,7 +38,7 @@ function firstCrashLooping(statuses: readonly ContainerStatus[] | undefined): st
 }
 
 /** The first container (init containers included) waiting in CrashLoopBackOff, if any. */
-export function crashLoopingContainer(pod: Pod): string | undefined {
+function crashLoopingContainer(pod: Pod): string | undefined {
   return (
     firstCrashLooping(pod.status?.initContainerStatuses) ?? firstCrashLooping(pod.status?.containerStatuses)
   );

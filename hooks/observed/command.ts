@@ -5,7 +5,7 @@
  */
 import { COMMAND_ANNOTATION, type Canary } from '../wire/index.js';
 
-export const COMMANDS = ['apply', 'stop', 'rollback', 'completion', 'promote'] as const;
+const COMMANDS = ['apply', 'stop', 'rollback', 'completion', 'promote'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export type CommandReading =
@@ -14,7 +14,7 @@ export type CommandReading =
   | { kind: 'new'; command: Command }
   | { kind: 'unknown'; value: string };
 
-export function isCommand(value: string): value is Command {
+function isCommand(value: string): value is Command {
   return (COMMANDS as readonly string[]).includes(value);
 }
 

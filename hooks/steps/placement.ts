@@ -62,7 +62,7 @@ export interface RoutedPlacement extends Placement {
  * never gets fewer replicas than it names (*choice*: ceil of a rounded-down
  * weight can be one short of them).
  */
-export function routedTarget(rollout: Rollout, step: number, complete: boolean): RoutedPlacement {
+function routedTarget(rollout: Rollout, step: number, complete: boolean): RoutedPlacement {
   const total = rollout.totalReplicas;
   if (complete || completesOnEntry(rollout, step)) {
     return { oldReplicas: 0, newReplicas: total, weight: 100 };

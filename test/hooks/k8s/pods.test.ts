@@ -1,45 +1,52 @@
 import t from 'tap';
-import { belongsToDeployment, crashLoopingContainer, findCrashLoopingPod } from '../../../hooks/k8s/pods.js';
+import { findCrashLoopingPod } from '../../../hooks/k8s/pods.js';
 import { describeSelector, matchesSelector } from '../../../hooks/k8s/selectors.js';
+import type { Deployment, Pod } from '../../../hooks/wire/index.js';
 import { deployment, pod } from '../../fixtures/cluster.js';
 
 const v1 = deployment({ name: 'my-app-v1', replicas: 10 });
 const v2 = deployment({ name: 'my-app-v2', replicas: 2 });
 
+// Through findCrashLoopingPod, as the sync asks: a crashing pod is reported
+// exactly when it belongs to the Deployment, and with the container that crashes.
+const crashing = (options: Parameters<typeof pod>[0]) => pod({ ...options, crashLoop: true });
+const belongsTo = (p: Pod, of: Deployment) => findCrashLoopingPod([p], of) !== undefined;
+const crashingContainer = (p: Pod) => findCrashLoopingPod([p], v2)?.container;
+
 t.test(
   'a pod belongs to the Deployment whose ReplicaSet owns it and whose selector matches it',
   async (t) => {
     const cases = [
-      { name: 'new pod, new Deployment', pod: pod({ deployment: 'my-app-v2' }), of: v2, belongs: true },
-      { name: 'old pod, new Deployment', pod: pod({ deployment: 'my-app-v1' }), of: v2, belongs: false },
-      { name: 'old pod, old Deployment', pod: pod({ deployment: 'my-app-v1' }), of: v1, belongs: true },
+      { name: 'new pod, new Deployment', pod: crashing({ deployment: 'my-app-v2' }), of: v2, belongs: true },
+      { name: 'old pod, new Deployment', pod: crashing({ deployment: 'my-app-v1' }), of: v2, belongs: false },
+      { name: 'old pod, old Deployment', pod: crashing({ deployment: 'my-app-v1' }), of: v1, belongs: true },
       {
         name: 'new labels but another ReplicaSet',
-        pod: pod({ deployment: 'my-app-v2', replicaSet: 'other-7d4f8c9b5' }),
+        pod: crashing({ deployment: 'my-app-v2', replicaSet: 'other-7d4f8c9b5' }),
         of: v2,
         belongs: false,
       },
       {
         name: 'owner named right but labels outside the selector',
-        pod: pod({ deployment: 'my-app-v2', version: 'v3' }),
+        pod: crashing({ deployment: 'my-app-v2', version: 'v3' }),
         of: v2,
         belongs: false,
       },
     ];
-    for (const c of cases) t.equal(belongsToDeployment(c.pod, c.of), c.belongs, c.name);
-    const noHash = pod({ deployment: 'my-app-v2' });
+    for (const c of cases) t.equal(belongsTo(c.pod, c.of), c.belongs, c.name);
+    const noHash = crashing({ deployment: 'my-app-v2' });
     delete noHash.metadata.labels?.['pod-template-hash'];
-    t.notOk(belongsToDeployment(noHash, v2), 'no pod-template-hash label');
+    t.notOk(belongsTo(noHash, v2), 'no pod-template-hash label');
   },
 );
 
 t.test('CrashLoopBackOff in a container or an init container', async (t) => {
-  t.equal(crashLoopingContainer(pod({ deployment: 'my-app-v2', crashLoop: true })), 'my-app');
-  t.equal(crashLoopingContainer(pod({ deployment: 'my-app-v2', initCrashLoop: true })), 'init-config');
-  t.notOk(crashLoopingContainer(pod({ deployment: 'my-app-v2' })));
+  t.equal(crashingContainer(pod({ deployment: 'my-app-v2', crashLoop: true })), 'my-app');
+  t.equal(crashingContainer(pod({ deployment: 'my-app-v2', initCrashLoop: true })), 'init-config');
+  t.notOk(crashingContainer(pod({ deployment: 'my-app-v2' })));
   const noStatus = pod({ deployment: 'my-app-v2' });
   delete noStatus.status;
-  t.notOk(crashLoopingContainer(noStatus), 'a pod not yet scheduled has no status');
+  t.notOk(crashingContainer(noStatus), 'a pod not yet scheduled has no status');
 });
 
 t.test('the first crashing live pod of the Deployment, in name order', async (t) => {

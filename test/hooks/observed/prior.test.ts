@@ -1,5 +1,5 @@
 import t from 'tap';
-import { readPriorStatus } from '../../hooks/observed/prior.js';
+import { readPriorStatus } from '../../../hooks/observed/prior.js';
 
 t.test('readPriorStatus drops timestamps the CRD would refuse', async (t) => {
   const prior = readPriorStatus({

@@ -5,10 +5,10 @@
  * annotation the answer leaves out.
  */
 import t from 'tap';
-import { desiredChildren, stampWhereWritten } from '../../hooks/render/children.js';
-import { DECISION_ANNOTATION } from '../../hooks/observed/record.js';
-import type { Deployment } from '../../hooks/wire/index.js';
-import { canary, deployment } from '../fixtures/cluster.js';
+import { desiredChildren, stampWhereWritten } from '../../../hooks/render/children.js';
+import { DECISION_ANNOTATION } from '../../../hooks/observed/record.js';
+import type { Deployment } from '../../../hooks/wire/index.js';
+import { canary, deployment } from '../../fixtures/cluster.js';
 
 const OLD = 'my-app-v1';
 const NEW = 'my-app-v2';

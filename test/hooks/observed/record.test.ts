@@ -8,10 +8,10 @@ import {
   recordOf,
   sameDecision,
   type DecisionRecord,
-} from '../../hooks/observed/record.js';
-import { readPriorStatus } from '../../hooks/observed/prior.js';
-import type { Deployment } from '../../hooks/wire/index.js';
-import { CANARY_UID, deployment } from '../fixtures/cluster.js';
+} from '../../../hooks/observed/record.js';
+import { readPriorStatus } from '../../../hooks/observed/prior.js';
+import type { Deployment } from '../../../hooks/wire/index.js';
+import { CANARY_UID, deployment } from '../../fixtures/cluster.js';
 
 const record = (overrides: Partial<DecisionRecord> = {}): DecisionRecord => ({
   uid: CANARY_UID,
