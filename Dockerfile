@@ -23,14 +23,16 @@ RUN npm run build
 # 85 MB; tsc's dist/server/main.js with node_modules idles at 152 MB.
 FROM node:22-slim
 ENV NODE_ENV=production \
-    PORT=8080
+    PORT=8080 \
+    METRICS_PORT=9102
 WORKDIR /app
 COPY --from=build --chown=root:root /app/dist/server.mjs ./dist/server.mjs
 # The image's "node" user, by number: Kubernetes can only verify runAsNonRoot
 # against a numeric USER. Files stay root-owned, so the process cannot
 # rewrite its own code.
 USER 1000:1000
-EXPOSE 8080
+# The hooks on 8080; /metrics alone on 9102, for Prometheus.
+EXPOSE 8080 9102
 # node as PID 1 gets SIGTERM directly and drains (see server/main.ts); no npm
 # in between to swallow the signal. The flag caps V8's young generation
 # (NODE_FLAGS in build/bundle.js; the bench runs with the same).

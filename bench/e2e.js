@@ -56,6 +56,8 @@ const STATE = /** @type {string} */ (env.E2E_STATE);
 const CTL = /** @type {string} */ (env.E2E_CTL);
 const KUBECTL = env.KUBECTL ?? 'kubectl';
 const SERVICE = new URL(/** @type {string} */ (env.E2E_SERVICE_URL));
+/** The service's /metrics, on a port of its own (test/e2e/run.sh). */
+const SERVICE_METRICS = new URL(/** @type {string} */ (env.E2E_SERVICE_METRICS_URL));
 const COUNT = Number(process.argv[2] ?? 100);
 const loadAtStart = Number(loadavg()[0].toFixed(1));
 const IDLE_MS = Number(env.BENCH_E2E_IDLE_SECONDS ?? 30) * 1000;
@@ -272,13 +274,13 @@ say(`hooks pointed at the counting proxy on 127.0.0.1:${proxyPort}`);
 
 /** The service's V8 heap in use (its own /metrics), in MB: what its RSS holds beyond the heap is not per Canary. */
 async function serviceHeapMB() {
-  const text = await (await fetch(new URL('/metrics', SERVICE))).text();
+  const text = await (await fetch(SERVICE_METRICS)).text();
   const m = /^nodejs_heap_size_used_bytes (\S+)/m.exec(text);
   return m ? Number((Number(m[1]) / 2 ** 20).toFixed(1)) : NaN;
 }
 
 async function serviceSyncs() {
-  const res = await fetch(new URL('/metrics', SERVICE));
+  const res = await fetch(SERVICE_METRICS);
   const text = await res.text();
   let n = 0;
   for (const m of text.matchAll(/^canary_hooks_requests_total\{[^}]*hook="sync"[^}]*\} (\d+)/gm))

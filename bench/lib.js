@@ -61,8 +61,10 @@ for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
  */
 export async function startChild(args, env, readyPath) {
   const port = await freePort();
+  // The service serves /metrics on a port of its own: a free one too, so runs never collide.
+  const metricsPort = await freePort();
   const child = spawn(process.execPath, args, {
-    env: { ...process.env, ...env, PORT: String(port) },
+    env: { ...process.env, METRICS_PORT: String(metricsPort), ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);

@@ -22,8 +22,10 @@ Commands:
   complete NAME                 Jump to the last step, all new    (command annotation: completion)
   promote NAME                  End the pause, or take the step waiting for its tick (annotation: promote)
   plan -f FILE [--from TIME]    Offline: when each step would happen and its replica split
-  dashboard [--port N] [--address IP]
-                                A live web page of every Canary, with the commands as buttons
+  dashboard [--port N] [--address IP] [--allowed-host NAME]
+                                A live web page of every Canary, with the commands as buttons. Open the
+                                URL it prints: it carries the run's access token (after #token=), which
+                                the buttons need and the pages never show
 
 Flags:
   --kubeconfig PATH             kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)
@@ -36,6 +38,9 @@ Flags:
                                 wait for canary-hooks (default 60)
       --port N                  dashboard: the port to serve on (default 3100)
       --address IP              dashboard: the address to listen on (default 127.0.0.1, this machine only)
+      --allowed-host NAME       dashboard: a host name (or NAME:PORT) the dashboard may be reached by, beyond
+                                the address itself; repeatable or comma-separated. Any other Host header is
+                                refused. Required with --address 0.0.0.0 or ::
   -h, --help                    this help
 
 Exit codes: 0 ok, 1 usage, 2 not found, 3 unauthorized or forbidden, 4 invalid input,
@@ -60,6 +65,7 @@ const OPTIONS = {
   timeout: { type: 'string' },
   port: { type: 'string' },
   address: { type: 'string' },
+  'allowed-host': { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -96,8 +102,11 @@ async function dispatch(argv: readonly string[], io: RunEnv): Promise<number> {
   if (values['all-namespaces'] && command !== 'list' && command !== 'dashboard') {
     throw usage('-A/--all-namespaces goes with list and dashboard');
   }
-  if ((values.port !== undefined || values.address !== undefined) && command !== 'dashboard') {
-    throw usage('--port and --address go with dashboard');
+  if (
+    (values.port !== undefined || values.address !== undefined || values['allowed-host'] !== undefined) &&
+    command !== 'dashboard'
+  ) {
+    throw usage('--port, --address and --allowed-host go with dashboard');
   }
   let port = DEFAULT_PORT;
   if (values.port !== undefined) {
@@ -140,6 +149,7 @@ async function dispatch(argv: readonly string[], io: RunEnv): Promise<number> {
         allNamespaces: values['all-namespaces'] ?? false,
         port,
         address: values.address ?? DEFAULT_ADDRESS,
+        allowedHosts: values['allowed-host'] ?? [],
         timeoutMs,
         pollMs: io.pollMs ?? 1000,
       });

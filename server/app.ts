@@ -1,7 +1,10 @@
 /**
  * The HTTP body around the pure hooks: validate, decide, act on the few side
  * effects (finalize's API call, a route's weights, logs, metrics, events), serialise. Built
- * without listening so tests run it on an ephemeral port.
+ * without listening so tests run it on an ephemeral port. Every write of its
+ * own waits for the request's claim to hold (server/claims.ts), and what a
+ * caller can spend is bounded (server/limits.ts). /metrics is served on its
+ * own port (server/metrics-server.ts).
  */
 import { STATUS_CODES } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -18,10 +21,13 @@ import {
   type Canary,
 } from '../hooks/wire/index.js';
 import { parseHookBody } from './body.js';
-import { DEFAULT_BODY_LIMIT_BYTES, HOOK_PATHS, PROBE_PATHS } from './config.js';
-import { describeApiError, type KubeApi } from './kube.js';
+import { noApiClaims, type ClaimChecker } from './claims.js';
+import { DEFAULT_LIMITS, HOOK_PATHS, PROBE_PATHS, type RequestLimits } from './config.js';
+import { releaseClaimed } from './finalize.js';
+import type { KubeApi } from './kube.js';
+import { boundDecision, capInFlight, createOnceLog, cut, serverFactoryFor } from './limits.js';
 import { createMetrics, outcomeOf, type Metrics } from './metrics.js';
-import { carryOutRouteWrite, unavailableRouteWriter, type RouteWriter } from './traffic.js';
+import { carryOutRouteWrite, logRouteWrite, unavailableRouteWriter, type RouteWriter } from './traffic.js';
 
 /** Told about every change a sync decided; must not throw or block (see server/events.ts). */
 export type TransitionListener = (canary: Canary, transitions: readonly Transition[]) => void;
@@ -41,10 +47,13 @@ export interface AppDeps {
   kube: KubeApi;
   /** Writes the weights of spec.trafficRouting on routes (server/traffic.ts); without it every write fails. */
   routes?: RouteWriter;
+  /** Checks a request's claim before each write of the service's own; without it nothing is written. */
+  claims?: ClaimChecker;
   clock?: () => Date;
   metrics?: Metrics;
   logger?: FastifyServerOptions['logger'];
-  bodyLimitBytes?: number;
+  /** Any left out take their default (server/config.ts DEFAULT_LIMITS). */
+  limits?: Partial<RequestLimits>;
   lifecycle?: Lifecycle;
   onTransitions?: TransitionListener;
   onSynced?: SyncListener;
@@ -53,8 +62,9 @@ export interface AppDeps {
 
 const HOOK_BY_PATH = new Map<string, string>(Object.entries(HOOK_PATHS).map(([hook, path]) => [path, hook]));
 
-function canaryKey(canary: Canary): string {
-  return `${canary.metadata.namespace ?? 'default'}/${canary.metadata.name}`;
+/** The Canary's name for a log line, bounded: both parts come from the caller. */
+export function canaryKey(canary: Canary): string {
+  return cut(`${canary.metadata.namespace ?? 'default'}/${canary.metadata.name}`, 320);
 }
 
 export function buildApp(deps: AppDeps): FastifyInstance {
@@ -62,13 +72,18 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const metrics = deps.metrics ?? createMetrics();
   const lifecycle = deps.lifecycle ?? { draining: false };
   const routes = deps.routes ?? unavailableRouteWriter('no route writer configured');
+  const claims = deps.claims ?? noApiClaims('no claim checker configured');
+  const limits: RequestLimits = { ...DEFAULT_LIMITS, ...deps.limits };
+  // A false claim is logged once per Canary and kind, not once per request.
+  const refusals = createOnceLog();
 
   const app = Fastify({
     logger: deps.logger ?? false,
     // At a thousand syncs a second a line per request drowns the lines that
     // matter: each decision that changed something, and each failure.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    serverFactory: serverFactoryFor(limits),
+    bodyLimit: limits.bodyLimitBytes,
     ajv: {
       // Metacontroller sends JSON as the API server stores it: coercing or
       // filling defaults would hide a malformed request instead of naming it.
@@ -94,50 +109,49 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) {
-      request.log.error({ err }, 'hook failed');
+      request.log.error(
+        { err: { type: err.name, message: cut(err.message), stack: cut(err.stack ?? '') } },
+        'hook failed',
+      );
       // A 500 makes Metacontroller apply nothing and retry, which is the safe answer to a bug.
-      return reply
-        .code(500)
-        .send({ error: 'Internal Server Error', message: `${request.url} failed: ${err.message}` });
+      return reply.code(500).send({
+        error: 'Internal Server Error',
+        message: cut(`${cut(request.url, 200)} failed: ${err.message}`),
+      });
     }
     const message =
       status === 415
-        ? `content-type ${request.headers['content-type'] ?? '(none)'} is not supported: send application/json`
-        : err.message;
+        ? `content-type ${cut(request.headers['content-type'] ?? '(none)', 200)} is not supported: send application/json`
+        : cut(err.message);
     return reply.code(status).send({ error: STATUS_CODES[status] ?? 'Error', message });
   });
 
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: 'Not Found', message: `no route ${request.method} ${request.url}` }),
+    reply
+      .code(404)
+      .send({ error: 'Not Found', message: `no route ${request.method} ${cut(request.url, 200)}` }),
   );
+
+  capInFlight(app, limits.maxInFlight, new Set(Object.values(HOOK_PATHS)));
 
   app.addHook('onResponse', async (request, reply) => {
     const hook = HOOK_BY_PATH.get(request.routeOptions.url ?? '');
     if (hook) metrics.observeRequest(hook, outcomeOf(reply.statusCode), reply.elapsedTime / 1000);
   });
 
-  const errors = { 400: ErrorBody, 413: ErrorBody, 500: ErrorBody };
+  const errors = { 400: ErrorBody, 413: ErrorBody, 500: ErrorBody, 503: ErrorBody };
 
   app.post<{ Body: SyncRequest }>(
     HOOK_PATHS.sync,
     { schema: { body: SyncRequest, response: { 200: SyncResponse, ...errors } } },
     async (request) => {
-      let decision = decideSync(request.body, clock());
+      let decision = boundDecision(decideSync(request.body, clock()));
       // The route's weights are written before Metacontroller hears the answer (SPEC section 9).
-      const written = await carryOutRouteWrite(routes, decision, request.body.parent, clock());
+      const written = await carryOutRouteWrite(routes, decision, request.body.parent, clock(), claims);
       if (written) {
-        decision = written.decision;
+        decision = boundDecision(written.decision);
         metrics.observeRoutePatch(decision.routeWrite?.router ?? '', written.outcome);
-        if (written.reason !== undefined) {
-          request.log.warn(
-            {
-              canary: canaryKey(request.body.parent),
-              route: decision.routeWrite?.route.name,
-              why: written.reason,
-            },
-            'could not set the weight on the route; the next sync retries',
-          );
-        }
+        logRouteWrite(request.log, written, canaryKey(request.body.parent), refusals);
       }
       if (decision.transitions.length > 0) {
         const canary = request.body.parent;
@@ -165,22 +179,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     HOOK_PATHS.finalize,
     { schema: { body: SyncRequest, response: { 200: FinalizeResponse, ...errors } } },
     async (request) => {
-      const decision = decideFinalize(request.body);
-      const canary = canaryKey(request.body.parent);
-      for (const child of decision.owned) {
-        try {
-          const result = await deps.kube.releaseDeployment(child.namespace, child.name, decision.ownerUid);
-          request.log.info({ canary, deployment: child.name, result }, 'released Deployment from the Canary');
-        } catch (err) {
-          // Not finalized yet: Metacontroller calls again and we retry then.
-          request.log.warn(
-            { canary, deployment: child.name, reason: describeApiError(err) },
-            'could not release Deployment; finalize will retry',
-          );
-        }
-      }
-      deps.onFinalized?.(request.body.parent, decision.response);
-      return decision.response;
+      const response = await releaseClaimed(decideFinalize(request.body), request.body.parent, {
+        kube: deps.kube,
+        claims,
+        log: request.log,
+        refusals,
+      });
+      deps.onFinalized?.(request.body.parent, response);
+      return response;
     },
   );
 
@@ -189,11 +195,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.get(PROBE_PATHS.readyz, async (_request, reply) =>
     lifecycle.draining ? reply.code(503).send({ status: 'draining' }) : { status: 'ready' },
   );
-
-  app.get(PROBE_PATHS.metrics, async (_request, reply) => {
-    const body = await metrics.registry.metrics();
-    return reply.header('content-type', metrics.registry.contentType).send(body);
-  });
 
   return app;
 }

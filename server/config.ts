@@ -1,7 +1,35 @@
 /** Service configuration, read once from the environment by `main.ts`. */
 
 export const DEFAULT_PORT = 8080;
-export const DEFAULT_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
+/** Prometheus scrapes here, never on the hooks' port, so the NetworkPolicy can tell the two callers apart. */
+export const DEFAULT_METRICS_PORT = 9102;
+/**
+ * A sync of a 200-pod app weighs 1.8 MB (bench/README.md); with pods read on
+ * demand a sync carries none and weighs about 30 KB. 4 MiB leaves room for the
+ * largest real request and refuses what no cluster sends.
+ */
+export const DEFAULT_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
+
+/** What one caller can make the process hold at once (docs/design.md §12). */
+export interface RequestLimits {
+  bodyLimitBytes: number;
+  /** Hook requests being served at once; the next one is answered 503 before its body is read. */
+  maxInFlight: number;
+  /** The whole request, headers and body, must have arrived within this. */
+  requestTimeoutMs: number;
+  /** The headers must have arrived within this. */
+  headersTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: RequestLimits = {
+  bodyLimitBytes: DEFAULT_BODY_LIMIT_BYTES,
+  maxInFlight: 32,
+  requestTimeoutMs: 30_000,
+  headersTimeoutMs: 10_000,
+};
+
+/** Canaries that get per-Canary metric series; more would let forged names grow /metrics without end. */
+export const DEFAULT_MAX_CANARY_SERIES = 5000;
 
 /** The routes Metacontroller calls; the CompositeController in manifests/ must point at these. */
 export const HOOK_PATHS = {
@@ -13,14 +41,18 @@ export const HOOK_PATHS = {
 export const PROBE_PATHS = {
   healthz: '/healthz',
   readyz: '/readyz',
-  metrics: '/metrics',
 } as const;
+
+/** Served on the metrics port only. */
+export const METRICS_PATH = '/metrics';
 
 export interface ServiceConfig {
   port: number;
+  metricsPort: number;
   host: string;
   logLevel: string;
-  bodyLimitBytes: number;
+  limits: RequestLimits;
+  maxCanarySeries: number;
   /** Kubernetes Events on Canary transitions; off with EVENTS_ENABLED=false. */
   eventsEnabled: boolean;
   /** After SIGTERM, how long /readyz says 503 while still serving, so endpoints drop this pod first. */
@@ -60,15 +92,43 @@ export function readConfig(env: NodeJS.ProcessEnv): ServiceConfig {
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
   }
+  const port = positiveInteger('PORT', env.PORT, DEFAULT_PORT, 65535);
+  const metricsPort = positiveInteger('METRICS_PORT', env.METRICS_PORT, DEFAULT_METRICS_PORT, 65535);
+  if (metricsPort === port) throw new Error(`METRICS_PORT must differ from PORT, both are ${port}`);
+  const requestTimeoutSeconds = positiveInteger(
+    'REQUEST_TIMEOUT_SECONDS',
+    env.REQUEST_TIMEOUT_SECONDS,
+    DEFAULT_LIMITS.requestTimeoutMs / 1000,
+    600,
+  );
+  const headersTimeoutSeconds = positiveInteger(
+    'HEADERS_TIMEOUT_SECONDS',
+    env.HEADERS_TIMEOUT_SECONDS,
+    Math.min(DEFAULT_LIMITS.headersTimeoutMs / 1000, requestTimeoutSeconds),
+    requestTimeoutSeconds,
+  );
   return {
-    port: positiveInteger('PORT', env.PORT, DEFAULT_PORT, 65535),
+    port,
+    metricsPort,
     host: '0.0.0.0',
     logLevel,
-    bodyLimitBytes: positiveInteger(
-      'BODY_LIMIT_BYTES',
-      env.BODY_LIMIT_BYTES,
-      DEFAULT_BODY_LIMIT_BYTES,
-      2 ** 31 - 1,
+    limits: {
+      // 64 MiB at most: beyond that one request alone could take the pod's memory.
+      bodyLimitBytes: positiveInteger(
+        'BODY_LIMIT_BYTES',
+        env.BODY_LIMIT_BYTES,
+        DEFAULT_BODY_LIMIT_BYTES,
+        64 * 1024 * 1024,
+      ),
+      maxInFlight: positiveInteger('MAX_IN_FLIGHT', env.MAX_IN_FLIGHT, DEFAULT_LIMITS.maxInFlight, 10_000),
+      requestTimeoutMs: requestTimeoutSeconds * 1000,
+      headersTimeoutMs: headersTimeoutSeconds * 1000,
+    },
+    maxCanarySeries: positiveInteger(
+      'MAX_CANARY_SERIES',
+      env.MAX_CANARY_SERIES,
+      DEFAULT_MAX_CANARY_SERIES,
+      1_000_000,
     ),
     eventsEnabled: flag('EVENTS_ENABLED', env.EVENTS_ENABLED, true),
     shutdownDelaySeconds: wholeSeconds('SHUTDOWN_DELAY_SECONDS', env.SHUTDOWN_DELAY_SECONDS, 5, 300),

@@ -8,13 +8,19 @@
  * refused Event is logged and dropped, never retried in the request path, and
  * when the queue is full the newest Events are dropped rather than memory
  * growing without bound. A sync is never failed or delayed by an Event.
+ *
+ * With `claims`, an Event is sent only about a Canary that exists with the
+ * request's uid (docs/design.md §12): one read per sync that announced
+ * transitions, in the background like the send. A false claim is logged once.
  */
 import { hostname } from 'node:os';
 import { CoreV1Api, type CoreV1Event, type KubeConfig } from '@kubernetes/client-node';
 import type { Transition } from '../hooks/sync.js';
 import type { Canary } from '../hooks/wire/index.js';
 import type { TransitionListener } from './app.js';
+import type { ClaimChecker, Verdict } from './claims.js';
 import { describeApiError } from './kube.js';
+import { createOnceLog, cut } from './limits.js';
 
 export const SOURCE_COMPONENT = 'canary-hooks';
 export const REPORTING_CONTROLLER = 'canary.k8shuginn.io/canary-hooks';
@@ -94,6 +100,8 @@ export interface EventRecorderOptions {
   /** A send that takes longer is given up on (and logged), freeing its worker. */
   timeoutMs?: number;
   log?: EventLogger;
+  /** Checks that the Canary exists before its Events are sent; without it every Event is sent. */
+  claims?: ClaimChecker;
 }
 
 export interface EventRecorder {
@@ -102,7 +110,7 @@ export interface EventRecorder {
   /** Resolves when the queue is empty and nothing is in flight (tests, shutdown). */
   idle(): Promise<void>;
   /** `duplicates`: Events the API server already had, from the same decision announced again. */
-  readonly stats: { sent: number; failed: number; dropped: number; duplicates: number };
+  readonly stats: { sent: number; failed: number; dropped: number; duplicates: number; refused: number };
 }
 
 function isAlreadyExists(err: unknown): boolean {
@@ -118,8 +126,11 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
   const concurrency = options.concurrency ?? 4;
   const timeoutMs = options.timeoutMs ?? 5000;
   const log = options.log ?? silent;
-  const queue: CoreV1Event[] = [];
-  const stats = { sent: 0, failed: 0, dropped: 0, duplicates: 0 };
+  /** Each Event with the check of the claim of the sync that announced it (shared by that sync's Events). */
+  const queue: { event: CoreV1Event; claim: () => Promise<Verdict> }[] = [];
+  const stats = { sent: 0, failed: 0, dropped: 0, duplicates: 0, refused: 0 };
+  const refusals = createOnceLog();
+  const holds: Verdict = { kind: 'holds' };
   let inFlight = 0;
   let sequence = 0;
   let idleWaiters: (() => void)[] = [];
@@ -131,7 +142,7 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
     for (const w of waiters) w();
   };
 
-  const withTimeout = (work: Promise<void>): Promise<void> => {
+  const withTimeout = <T>(work: Promise<T>): Promise<T> => {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs}ms`)), timeoutMs);
@@ -141,23 +152,35 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
 
   const pump = () => {
     while (inFlight < concurrency && queue.length > 0) {
-      const event = queue.shift() as CoreV1Event;
+      const { event, claim } = queue.shift()!;
       inFlight += 1;
       const about = {
-        canary: `${event.involvedObject.namespace}/${event.involvedObject.name}`,
+        canary: cut(`${event.involvedObject.namespace}/${event.involvedObject.name}`, 320),
         reason: event.reason,
       };
-      let sending: Promise<void>;
-      try {
-        sending = withTimeout(options.sink.create(event));
-      } catch (err) {
-        sending = Promise.reject(err);
-      }
-      sending
+      const send = async (): Promise<Verdict> => {
+        const verdict = await claim();
+        if (verdict.kind !== 'holds') return verdict;
+        await options.sink.create(event);
+        return verdict;
+      };
+      withTimeout(send())
         .then(
-          () => {
-            stats.sent += 1;
-            log.debug(about, 'recorded Event');
+          (verdict) => {
+            if (verdict.kind === 'holds') {
+              stats.sent += 1;
+              log.debug(about, 'recorded Event');
+              return;
+            }
+            stats.refused += 1;
+            if (verdict.kind === 'unverified')
+              log.warn({ ...about, why: verdict.why }, 'could not check the Canary; Event dropped');
+            else if (verdict.kind === 'refused' && refusals.first(verdict.why)) {
+              log.warn(
+                { ...about, why: verdict.why },
+                'refused an Event: the request does not match a live Canary',
+              );
+            }
           },
           (err: unknown) => {
             if (isAlreadyExists(err)) {
@@ -192,6 +215,10 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
   const listener: TransitionListener = (canary, transitions) => {
     try {
       const time = clock();
+      let checked: Promise<Verdict> | undefined;
+      const claim = options.claims
+        ? () => (checked ??= options.claims!.exists(canary))
+        : () => Promise.resolve(holds);
       for (const t of transitions) {
         if (queue.length >= maxQueue) {
           stats.dropped += 1;
@@ -200,7 +227,10 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
           }
           continue;
         }
-        queue.push(canaryEvent(canary, t, time, instance, suffixFor(canary, t, transitions.indexOf(t))));
+        queue.push({
+          event: canaryEvent(canary, t, time, instance, suffixFor(canary, t, transitions.indexOf(t))),
+          claim,
+        });
       }
       // Sending starts after the response is on its way, not inside the request.
       setImmediate(pump);

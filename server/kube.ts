@@ -3,6 +3,9 @@
  * tests replace. Sync calls the API only to write a route's weights
  * (server/traffic.ts); customize answers from the request alone.
  */
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import {
   ApiException,
   AppsV1Api,
@@ -24,6 +27,41 @@ export function loadKubeConfig(): KubeConfig {
   const config = new KubeConfig();
   config.loadFromDefault();
   return config;
+}
+
+/** Where an in-cluster pod finds its ServiceAccount token. */
+const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+export type KubeConnection =
+  { config: KubeConfig; problem?: undefined } | { config?: undefined; problem: string };
+
+/**
+ * The kubeconfig to use, or why there is none. client-node falls back to
+ * http://localhost:8080 when it finds nothing, and every call would then fail
+ * one by one, later; finding nothing is said here, once, instead.
+ */
+export function connectToApi(
+  env: NodeJS.ProcessEnv = process.env,
+  exists: (path: string) => boolean = existsSync,
+): KubeConnection {
+  const inCluster =
+    Boolean(env.KUBERNETES_SERVICE_HOST) &&
+    Boolean(env.KUBERNETES_SERVICE_PORT) &&
+    exists(SERVICE_ACCOUNT_TOKEN);
+  const files = env.KUBECONFIG
+    ? env.KUBECONFIG.split(delimiter).filter((f) => f !== '' && exists(f))
+    : [join(env.HOME ?? homedir(), '.kube', 'config')].filter(exists);
+  if (!inCluster && files.length === 0) {
+    const where = env.KUBECONFIG ? `$KUBECONFIG (${env.KUBECONFIG}) names no file` : 'no ~/.kube/config';
+    return { problem: `no in-cluster ServiceAccount and ${where}` };
+  }
+  try {
+    const config = loadKubeConfig();
+    if (!config.getCurrentCluster()) return { problem: 'the kubeconfig has no current cluster' };
+    return { config };
+  } catch (err) {
+    return { problem: `the kubeconfig cannot be used: ${(err as Error).message}` };
+  }
 }
 
 function isNotFound(err: unknown): boolean {

@@ -3,18 +3,32 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import closeWithGrace from 'close-with-grace';
 import type { FastifyBaseLogger } from 'fastify';
 import { buildApp, type Lifecycle } from './app.js';
+import { createClaimChecker, kubeCanaryReader, noApiClaims, type ClaimChecker } from './claims.js';
 import { readConfig } from './config.js';
 import { createEventRecorder, kubeEventSink, type EventRecorder } from './events.js';
-import { createKubeApi, loadKubeConfig, type KubeApi } from './kube.js';
+import { connectToApi, createKubeApi, type KubeApi } from './kube.js';
 import { createMetrics } from './metrics.js';
+import { buildMetricsApp } from './metrics-server.js';
 import { createRouteWriter, unavailableRouteWriter, type RouteWriter } from './traffic.js';
 
-/** Sync (without traffic routing) and customize never call the API, so a missing kubeconfig must not stop them being served. */
-function kubeApiOrExplanation(): { kube: KubeApi; problem?: string } {
-  try {
-    return { kube: createKubeApi(loadKubeConfig()) };
-  } catch (err) {
-    const problem = `no usable Kubernetes config (in-cluster, $KUBECONFIG or ~/.kube/config): ${(err as Error).message}`;
+interface ApiParts {
+  kube: KubeApi;
+  routes: RouteWriter;
+  claims: ClaimChecker;
+  events: EventRecorder | undefined;
+  /** Why there is no API, when there is none. */
+  problem?: string;
+}
+
+/**
+ * Everything that reads or writes through the API, or, without a usable
+ * kubeconfig or in-cluster account, parts that never try: each decision that
+ * needs the API says so in its answer (server/claims.ts noApiClaims).
+ */
+function apiParts(eventsEnabled: boolean, log: () => FastifyBaseLogger): ApiParts {
+  const connection = connectToApi();
+  if (connection.problem !== undefined) {
+    const problem = connection.problem;
     return {
       problem,
       kube: {
@@ -22,53 +36,52 @@ function kubeApiOrExplanation(): { kube: KubeApi; problem?: string } {
           throw new Error(problem);
         },
       },
+      routes: unavailableRouteWriter(problem),
+      claims: noApiClaims(problem),
+      events: undefined,
     };
   }
-}
-
-/** Route writes (spec.trafficRouting) go through the same kubeconfig; without one they fail, saying why. */
-function routeWriterOrExplanation(problem: string | undefined): RouteWriter {
-  if (problem) return unavailableRouteWriter(problem);
-  try {
-    return createRouteWriter(loadKubeConfig());
-  } catch (err) {
-    return unavailableRouteWriter(`no usable Kubernetes config: ${(err as Error).message}`);
-  }
-}
-
-/** Events go through the same kubeconfig; without one, or when switched off, there are none. */
-function eventRecorderOrNone(enabled: boolean, log: () => FastifyBaseLogger): EventRecorder | undefined {
-  if (!enabled) return undefined;
-  try {
-    const sink = kubeEventSink(loadKubeConfig());
-    return createEventRecorder({
-      sink,
-      log: { warn: (o, m) => log().warn(o, m), debug: (o, m) => log().debug(o, m) },
-    });
-  } catch {
-    return undefined; // kubeApiOrExplanation already warns about the missing config
-  }
+  const { config } = connection;
+  const claims = createClaimChecker(kubeCanaryReader(config));
+  return {
+    kube: createKubeApi(config),
+    routes: createRouteWriter(config),
+    claims,
+    events: eventsEnabled
+      ? createEventRecorder({
+          sink: kubeEventSink(config),
+          claims,
+          log: { warn: (o, m) => log().warn(o, m), debug: (o, m) => log().debug(o, m) },
+        })
+      : undefined,
+  };
 }
 
 async function main(): Promise<void> {
   const config = readConfig(process.env);
   const lifecycle: Lifecycle = { draining: false };
-  const { kube, problem } = kubeApiOrExplanation();
-  const metrics = createMetrics();
-  const events = eventRecorderOrNone(config.eventsEnabled, () => app.log);
+  const metrics = createMetrics({ maxCanaries: config.maxCanarySeries });
+  const api = apiParts(config.eventsEnabled, () => app.log);
   const app = buildApp({
-    kube,
-    routes: routeWriterOrExplanation(problem),
+    kube: api.kube,
+    routes: api.routes,
+    claims: api.claims,
     lifecycle,
     metrics,
     logger: { level: config.logLevel },
-    bodyLimitBytes: config.bodyLimitBytes,
-    onTransitions: events?.listener,
+    limits: config.limits,
+    onTransitions: api.events?.listener,
     onSynced: metrics.observeSync,
     onFinalized: metrics.observeFinalize,
   });
-  if (problem) app.log.warn(problem);
-  app.log.info({ eventsEnabled: events !== undefined }, 'Kubernetes Events on Canary transitions');
+  const metricsApp = buildMetricsApp(metrics);
+  if (api.problem !== undefined) {
+    app.log.warn(
+      `no Kubernetes API (${api.problem}): every hook is answered; route writes, finalize releases and Events are off, and each decision that needs them says so`,
+    );
+  } else {
+    app.log.info({ eventsEnabled: api.events !== undefined }, 'Kubernetes Events on Canary transitions');
+  }
 
   // In-flight requests get the shutdown delay plus this long to finish before the process gives up.
   const drainSeconds = config.shutdownDelaySeconds + 20;
@@ -78,12 +91,14 @@ async function main(): Promise<void> {
     lifecycle.draining = true;
     await sleep(config.shutdownDelaySeconds * 1000);
     await app.close();
+    await metricsApp.close();
     // Give queued Events a moment to go out; never hold the shutdown for them.
-    if (events) await Promise.race([events.idle(), sleep(2000, undefined, { ref: false })]);
+    if (api.events) await Promise.race([api.events.idle(), sleep(2000, undefined, { ref: false })]);
     app.log.info('stopped');
   });
 
   await app.listen({ port: config.port, host: config.host });
+  await metricsApp.listen({ port: config.metricsPort, host: config.host });
 }
 
 main().catch((err: unknown) => {

@@ -2,6 +2,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { SyncDecision, Transition } from '../hooks/sync.js';
 import { CANARY_STATES, type Canary, type FinalizeResponse } from '../hooks/wire/index.js';
+import { DEFAULT_MAX_CANARY_SERIES } from './config.js';
 
 export type Outcome = 'success' | 'client_error' | 'server_error';
 
@@ -41,7 +42,18 @@ export function outcomeOf(statusCode: number): Outcome {
   return 'success';
 }
 
-export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+/** The longest names Kubernetes allows: a longer one is no Canary's and gets no series. */
+const MAX_NAMESPACE_CHARS = 63;
+const MAX_NAME_CHARS = 253;
+
+export interface MetricsOptions {
+  defaultMetrics?: boolean;
+  /** Canaries with per-Canary series at most; a sync of one more sets none (server/config.ts). */
+  maxCanaries?: number;
+}
+
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const maxCanaries = options.maxCanaries ?? DEFAULT_MAX_CANARY_SERIES;
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
 
@@ -132,7 +144,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     buckets: STEP_INTERVAL_BUCKETS,
     registers: [registry],
   });
+  const untracked = new Counter({
+    name: 'canary_series_untracked_total',
+    help: 'Syncs of a Canary that got no per-Canary series: over the cap on tracked Canaries, or a name no Kubernetes object can have',
+    registers: [registry],
+  });
   // What each Canary's gauges were last set to, so an unchanged sync costs one string compare.
+  // Its size is the number of Canaries with series, capped at maxCanaries.
   const lastSeen = new Map<string, string>();
 
   const keyOf = (canary: Canary) => ({
@@ -155,6 +173,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
           if (Number.isFinite(seconds) && seconds >= 0) stepInterval.observe(seconds);
         }
         const key = `${labels.namespace}/${labels.name}`;
+        const tracked = lastSeen.has(key);
+        const plausible =
+          labels.namespace.length <= MAX_NAMESPACE_CHARS && labels.name.length <= MAX_NAME_CHARS;
+        if (!tracked && (!plausible || lastSeen.size >= maxCanaries)) {
+          untracked.inc();
+          return;
+        }
         const snapshot = `${s.state} ${s.currentStep} ${s.totalSteps} ${s.oldReplicas} ${s.newReplicas} ${s.nextStepTime} ${s.weight}`;
         if (lastSeen.get(key) === snapshot) return;
         lastSeen.set(key, snapshot);

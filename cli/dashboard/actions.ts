@@ -40,10 +40,10 @@ const ORDER = ['apply', 'stop', 'promote', 'rollback', 'complete'];
 /** The page's buttons: every command the plugin has, and promote shown disabled until it has that too. */
 export function commandButtons(values: Record<string, string> = commandValues()): CommandButton[] {
   const names = [
-    ...new Set([...ORDER.filter((c) => c in values || c === 'promote'), ...Object.keys(values)]),
+    ...new Set([...ORDER.filter((c) => Object.hasOwn(values, c) || c === 'promote'), ...Object.keys(values)]),
   ];
   return names.map((command) =>
-    command in values
+    Object.hasOwn(values, command)
       ? { command, value: values[command] }
       : {
           command,
@@ -67,7 +67,8 @@ export async function runCommand(
   target: { namespace: string; name: string; command: string },
   values: Record<string, string> = commandValues(),
 ): Promise<CommandResult> {
-  const value = values[target.command];
+  // Own entries only: `constructor` would otherwise find Object's, and be sent as a value.
+  const value = Object.hasOwn(values, target.command) ? values[target.command] : undefined;
   if (value === undefined) {
     return {
       ok: false,

@@ -7,7 +7,9 @@
  *   panel the server rendered, and showing the connection notice;
  * - filters and sorts the overview's rows (kept in the URL's query);
  * - keeps relative times ("in 4m 30s") ticking;
- * - asks for confirmation, then POSTs a command with the page's token.
+ * - asks for confirmation, then POSTs a command with the run's token, which
+ *   it takes from its own URL's fragment (the URL the dashboard prints), keeps
+ *   for its origin, and drops from the address bar.
  * The project is typed for Node, not the DOM, so the few browser interfaces
  * it touches are declared below, narrowly.
  */
@@ -48,7 +50,8 @@ interface BrowserWindow {
     getElementById(id: string): El | null;
     createElement(tag: string): El;
   };
-  location: { search: string; pathname: string; reload(): void };
+  location: { search: string; pathname: string; hash: string; reload(): void };
+  localStorage: { getItem(key: string): string | null; setItem(key: string, value: string): void };
   history: { replaceState(state: null, title: string, url: string): void };
   EventSource: new (url: string) => El & { readyState: number };
   fetch(
@@ -72,6 +75,23 @@ export function dashboardClient(): void {
   const body = doc.body;
   const byId = (id: string) => doc.getElementById(id);
   const all = (root: El, selector: string) => Array.from(root.querySelectorAll(selector));
+
+  // ------------------------------------------------------ the token
+  // The printed URL carries it after #token=; the server never writes it into a page. Kept
+  // in this origin's storage, so the Canary pages and a reload have it, and taken out of the
+  // address bar, so it is not in a screenshot, a copied link or the history. Each run
+  // makes a new one, so a stale one from an earlier run is refused and replaced on the
+  // next visit of the printed URL.
+  const TOKEN_KEY = 'canary-dashboard-token';
+  const fromUrl = new URLSearchParams(w.location.hash.replace(/^#/, '')).get('token');
+  let token = '';
+  try {
+    if (fromUrl) w.localStorage.setItem(TOKEN_KEY, fromUrl);
+    token = fromUrl ?? w.localStorage.getItem(TOKEN_KEY) ?? '';
+  } catch {
+    token = fromUrl ?? '';
+  }
+  if (fromUrl !== null) w.history.replaceState(null, '', `${w.location.pathname}${w.location.search}`);
 
   // ------------------------------------------------------ relative times
   // The same wording as cli/time.ts (formatDuration, relativeTo): two largest units.
@@ -242,7 +262,6 @@ export function dashboardClient(): void {
   source.addEventListener('detail', (m) => applyDetail(JSON.parse(m.data ?? '{}')));
 
   // ------------------------------------------------------ commands
-  const token = doc.querySelector('meta[name="dashboard-token"]')?.getAttribute('content') ?? '';
   const dialog = byId('confirm');
   const result = byId('result');
   const show = (kind: string, text: string) => {

@@ -20,6 +20,8 @@ export interface DashboardOptions {
   allNamespaces: boolean;
   port: number;
   address: string;
+  /** --allowed-host: the names beyond the address itself it may be reached by (a name, or name:port). */
+  allowedHosts: readonly string[];
   /** The commands' wait for canary-hooks (--timeout). */
   timeoutMs: number;
   pollMs: number;
@@ -43,9 +45,44 @@ function hostPort(address: string, port: number): string {
   return isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-/** On loopback only these Host headers are served: anything else is a rebound DNS name. */
-function loopbackHosts(address: string, port: number): Set<string> {
-  return new Set([hostPort(address, port), `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]);
+/** The names a loopback listener is reached by. */
+function loopbackNames(): string[] {
+  return ['localhost', '127.0.0.1', '[::1]'];
+}
+
+/** 0.0.0.0 and :: answer on every interface, so no name follows from the address. */
+function isUnspecified(address: string): boolean {
+  return isIP(address) !== 0 && /^[0:.]+$/.test(address);
+}
+
+const HOST_NAME =
+  /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::(\d{1,5}))?$/;
+
+/** --allowed-host values, each checked: a DNS name or IP address, with or without a port; no wildcards. */
+export function parseAllowedHosts(values: readonly string[]): string[] {
+  const names = values.flatMap((v) => v.split(',')).map((v) => v.trim().toLowerCase());
+  for (const name of names) {
+    const bare = isIP(name) === 6 ? `[${name}]` : name;
+    const port = HOST_NAME.exec(bare)?.[1];
+    if (!HOST_NAME.test(bare) || (port !== undefined && Number(port) > 65535)) {
+      throw new CliError(
+        `--allowed-host takes a host name or IP address, optionally with :PORT, got "${name}"`,
+        EXIT.usage,
+      );
+    }
+  }
+  return names.map((n) => (isIP(n) === 6 ? `[${n}]` : n));
+}
+
+/**
+ * The Host headers served: a name given with a port exactly so (a proxy in
+ * front keeps the browser's Host); a name without, with the dashboard's port
+ * or none (what a browser sends for port 80, or for 443 through a TLS proxy).
+ * The port adds nothing against rebinding, the name does: any other name is
+ * someone else's DNS pointed at this address.
+ */
+function hostHeaders(names: readonly string[], port: number): string[] {
+  return names.flatMap((name) => (/:\d+$/.test(name) ? [name] : [`${name}:${port}`, name]));
 }
 
 export async function dashboardCommand(
@@ -57,6 +94,14 @@ export async function dashboardCommand(
   const { address } = options;
   if (address !== 'localhost' && isIP(address) === 0) {
     throw new CliError(`--address must be an IP address or localhost, got "${address}"`, EXIT.usage);
+  }
+  const named = parseAllowedHosts(options.allowedHosts);
+  if (isUnspecified(address) && named.length === 0) {
+    throw new CliError(
+      `--address ${address} listens on every interface: name the host names it may be reached by ` +
+        `with --allowed-host NAME (repeatable or comma-separated)`,
+      EXIT.usage,
+    );
   }
   const target = api.target;
   const namespace = options.allNamespaces ? undefined : target.namespace;
@@ -84,12 +129,14 @@ export async function dashboardCommand(
     throw err;
   }
 
-  const allowedHosts = isLoopback(address) ? new Set<string>() : undefined;
+  const token = randomBytes(32).toString('base64url');
+  // Filled once the port is known (--port 0 picks one).
+  const allowedHosts = new Set<string>();
   const dashboard = createDashboard({
     store,
     api,
     readRoute: hooks.readRoute ?? createRouteReader(target),
-    token: randomBytes(32).toString('base64url'),
+    token,
     boot: randomBytes(6).toString('hex'),
     allNamespaces: options.allNamespaces,
     namespace: target.namespace,
@@ -114,16 +161,22 @@ export async function dashboardCommand(
     throw new CliError(`cannot listen on ${hostPort(address, options.port)}: ${why}`, EXIT.failed);
   }
   const port = (dashboard.server.address() as AddressInfo).port;
-  if (allowedHosts) for (const h of loopbackHosts(address, port)) allowedHosts.add(h);
+  const own = isUnspecified(address) ? [] : [isIP(address) === 6 ? `[${address}]` : address];
+  // Listening on every interface includes loopback.
+  const loopback = isLoopback(address) || isUnspecified(address) ? loopbackNames() : [];
+  for (const h of hostHeaders([...own, ...named, ...loopback], port)) allowedHosts.add(h);
 
   const where = options.allNamespaces ? 'all namespaces' : `namespace ${target.namespace}`;
+  // The fragment carries the token: a browser never sends it, so it stays out of logs and Referer.
+  const shown = isUnspecified(address) ? hostHeaders([named[0]!], port)[0]! : hostPort(address, port);
   io.out(
-    `Dashboard: http://${hostPort(address, port)}/ (context ${target.context}, ${where}); Ctrl-C stops it\n`,
+    `Dashboard: http://${shown}/#token=${token} (context ${target.context}, ${where}); Ctrl-C stops it\n`,
   );
-  if (!allowedHosts) {
+  if (!isLoopback(address)) {
     io.err(
-      `warning: listening on ${address}, not loopback: anyone who can reach port ${port} can see every Canary ` +
-        `and steer rollouts with the credentials of context ${target.context}\n`,
+      `warning: listening on ${address}, not loopback: anyone who can reach port ${port} by ` +
+        `${[...own, ...named].join(', ')} can see every Canary; the commands need the token in the URL above, ` +
+        `which steers rollouts with the credentials of context ${target.context}\n`,
     );
   }
 

@@ -15,7 +15,6 @@ export interface Shell {
   view: 'overview' | 'canary' | 'missing';
   /** `<boot>.<seq>`: where the page's stream starts. */
   since: string;
-  token: string;
   /** What the header says the dashboard looks at: context and namespace(s). */
   scope: string;
   connection: string;
@@ -31,7 +30,6 @@ export function page(shell: Shell): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="dashboard-token" content="${e(shell.token)}">
 <title>${e(shell.title)}</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/dashboard.css">

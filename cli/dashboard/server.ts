@@ -3,15 +3,23 @@
  * their two assets, the event stream and the command endpoint.
  *
  * Safe by default, because whoever can steer it steers rollouts with the
- * plugin's credentials:
- * - on a loopback address, the Host header must name that address (or
- *   localhost) and the port, so a web page that rebinds its own DNS name to
- *   127.0.0.1 gets nothing, not even the token;
- * - a command is a POST of JSON with the per-run token (a header the page
- *   reads from its own HTML): a cross-site form cannot send JSON, a
- *   cross-site fetch with that header needs a CORS preflight no route
- *   answers, and no other origin can read the token;
- * - an Origin or Sec-Fetch-Site naming another site is refused outright;
+ * plugin's credentials (docs/design.md §12):
+ * - the Host header must name one of the names the dashboard may be reached
+ *   by, whatever address it listens on: its loopback names, the address it
+ *   was given, or the names the user passed with --allowed-host. A web page
+ *   that rebinds its own DNS name to the dashboard's address gets nothing;
+ * - the per-run token is never in a page: the URL the dashboard prints
+ *   carries it in its fragment (which a browser never sends), the page's
+ *   script keeps it for its origin and sends it in a header with each
+ *   command. Whoever can merely ask for a page cannot steer anything;
+ * - a command is a POST of JSON from the dashboard's own origin: an Origin
+ *   naming anything else, or none, is refused, and so is a Sec-Fetch-Site
+ *   other than same-origin. A cross-site form cannot send JSON, and a
+ *   cross-site fetch with the token header needs a CORS preflight no route
+ *   answers;
+ * - only the commands the plugin has are run: own properties of its table,
+ *   so `constructor` or `__proto__` are unknown commands, not prototype
+ *   members;
  * - the Content-Security-Policy allows only the dashboard's own script and
  *   style, no frames and no form posts.
  */
@@ -41,7 +49,7 @@ export interface DashboardDeps {
   store: Store;
   api: CanaryApi;
   readRoute: RouteReader;
-  /** The per-run secret a page must send with a command. */
+  /** The per-run secret a command must carry; never written into a page. */
   token: string;
   /** Names this run, so a page left open from an earlier run reloads. */
   boot: string;
@@ -51,8 +59,8 @@ export interface DashboardDeps {
   context: string;
   clock: ActionClock;
   commands: ActionOptions;
-  /** Host header values accepted; undefined accepts any (listening beyond loopback). */
-  allowedHosts: ReadonlySet<string> | undefined;
+  /** Host header values accepted (lower case, with the port as a browser sends it). */
+  allowedHosts: ReadonlySet<string>;
   stream?: Partial<StreamOptions>;
 }
 
@@ -110,6 +118,25 @@ function sameToken(given: string | string[] | undefined, token: string): boolean
   const a = Buffer.from(given);
   const b = Buffer.from(token);
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+const OPEN_PRINTED_URL = 'open the URL `kubectl canary dashboard` printed, it carries the token';
+
+/**
+ * A browser names the page a state-changing request comes from in Origin; the
+ * Host was checked already, so the dashboard's own origin is http://<that Host>.
+ * No Origin at all is no page of the dashboard's either.
+ */
+function fromThisPage(req: IncomingMessage): boolean {
+  const site = req.headers['sec-fetch-site'];
+  const origin = req.headers.origin;
+  if (site !== undefined && site !== 'same-origin') return false;
+  return origin !== undefined && origin.toLowerCase() === `http://${(req.headers.host ?? '').toLowerCase()}`;
+}
+
+/** Only the table's own entries: `constructor`, `__proto__`, `toString` are not commands. */
+function isCommand(values: Record<string, string>, cmd: string): boolean {
+  return Object.hasOwn(values, cmd);
 }
 
 async function readBody(req: IncomingMessage): Promise<string | undefined> {
@@ -195,7 +222,6 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
       title,
       view,
       since: `${deps.boot}.${store.seq}`,
-      token: deps.token,
       scope,
       connection: renderConnection(),
       body,
@@ -236,19 +262,17 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     name: string,
     cmd: string,
   ) => {
-    const site = req.headers['sec-fetch-site'];
-    const origin = req.headers.origin;
-    if (
-      (site !== undefined && site !== 'same-origin') ||
-      (origin !== undefined && origin !== `http://${req.headers.host}`)
-    ) {
+    if (!fromThisPage(req)) {
       return json(res, 403, {
         ok: false,
         error: 'error: commands are taken only from the dashboard page itself',
       });
     }
     if (!sameToken(req.headers['x-dashboard-token'], deps.token)) {
-      return json(res, 403, { ok: false, error: 'error: missing or wrong dashboard token: reload the page' });
+      return json(res, 403, {
+        ok: false,
+        error: `error: missing or wrong dashboard token: ${OPEN_PRINTED_URL}`,
+      });
     }
     if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) {
       return json(res, 415, { ok: false, error: 'error: send the command as application/json' });
@@ -260,7 +284,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
     } catch {
       return json(res, 400, { ok: false, error: 'error: the body is not JSON' });
     }
-    if (!(cmd in values)) {
+    if (!isCommand(values, cmd)) {
       return json(res, 404, {
         ok: false,
         error: `error: kubectl canary ${cmd} does not exist in this version of the plugin`,
@@ -279,7 +303,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
 
   const route = async (req: IncomingMessage, res: ServerResponse) => {
     const host = req.headers.host ?? '';
-    if (deps.allowedHosts && !deps.allowedHosts.has(host.toLowerCase())) {
+    if (!deps.allowedHosts.has(host.toLowerCase())) {
       return send(res, 421, 'text/plain; charset=utf-8', `unexpected Host "${host}"\n`);
     }
     const url = new URL(req.url ?? '/', 'http://dashboard');

@@ -22,6 +22,13 @@ const MACROS: Record<string, string> = {
 
 export const DEFAULT_TIME_ZONE = 'UTC';
 const CACHE_LIMIT = 1024;
+/**
+ * Caches are bounded in bytes too (docs/design.md §12): a schedule or zone
+ * longer than this is worked out on every use and never kept, so no caller
+ * can fill a cache with megabyte strings. Real ones are a few dozen characters.
+ */
+export const MAX_CACHED_TEXT = 128;
+const cacheable = (...texts: string[]) => texts.every((text) => text.length <= MAX_CACHED_TEXT);
 const expressionCache = new Map<string, CronExpression>();
 const zoneCache = new Map<string, boolean>();
 /**
@@ -35,6 +42,17 @@ const zoneCache = new Map<string, boolean>();
 const TICK_CACHE_LIMIT = 16384;
 const tickCache = new Map<string, number>();
 
+/** What the caches hold: entries, and characters of their keys (for tests of the byte bound). */
+export function scheduleCacheSize(): { entries: number; keyChars: number } {
+  let entries = 0;
+  let keyChars = 0;
+  for (const cache of [expressionCache, zoneCache, tickCache] as Map<string, unknown>[]) {
+    entries += cache.size;
+    for (const key of cache.keys()) keyChars += key.length;
+  }
+  return { entries, keyChars };
+}
+
 export function isKnownTimeZone(timeZone: string): boolean {
   const known = zoneCache.get(timeZone);
   if (known !== undefined) return known;
@@ -45,6 +63,7 @@ export function isKnownTimeZone(timeZone: string): boolean {
   } catch {
     ok = false;
   }
+  if (!cacheable(timeZone)) return ok;
   if (zoneCache.size >= CACHE_LIMIT) zoneCache.clear();
   zoneCache.set(timeZone, ok);
   return ok;
@@ -79,6 +98,7 @@ function compile(schedule: string, timeZone: string): CronExpression | { error: 
   } catch (err) {
     return { error: (err as Error).message };
   }
+  if (!cacheable(schedule, timeZone)) return expression;
   if (expressionCache.size >= CACHE_LIMIT) expressionCache.clear();
   expressionCache.set(key, expression);
   return expression;
@@ -99,6 +119,7 @@ export function nextTickAfter(schedule: string, timeZone: string, after: Date): 
   if ('error' in compiled) throw new Error(`invalid schedule "${schedule}": ${compiled.error}`);
   compiled.reset(after);
   const tick = compiled.next().toDate();
+  if (!cacheable(schedule, timeZone)) return tick;
   if (tickCache.size >= TICK_CACHE_LIMIT) tickCache.delete(tickCache.keys().next().value as string);
   tickCache.set(key, tick.getTime());
   return tick;

@@ -23,6 +23,8 @@ export function isTimestamp(value: unknown): value is string {
   const known = timestampVerdicts.get(value);
   if (known !== undefined) return known;
   const verdict = checkTimestamp(value);
+  // Only timestamp-sized strings are kept, so the cache is bounded in bytes as well as count.
+  if (value.length > 64) return verdict;
   if (timestampVerdicts.size >= MAX_REMEMBERED_TIMESTAMPS) timestampVerdicts.clear();
   timestampVerdicts.set(value, verdict);
   return verdict;

@@ -54,13 +54,27 @@ function deploymentName(raw: RawCanarySpec, field: 'oldDeployment' | 'newDeploym
   return value;
 }
 
-function integer(raw: RawCanarySpec, field: 'totalReplicas' | 'stepReplicas', min: number): number {
+/**
+ * The hook's own bound, whatever the CRD let through (docs/design.md §12): the
+ * old and new Deployments' replicas together, surge included, stay an int32,
+ * as a Deployment's and the scale subresource's replicas are.
+ */
+export const MAX_TOTAL_REPLICAS = Math.floor((2 ** 31 - 1) / 2);
+const MAX_STEP_REPLICAS = 2 ** 31 - 1;
+
+function integer(
+  raw: RawCanarySpec,
+  field: 'totalReplicas' | 'stepReplicas',
+  min: number,
+  max: number,
+): number {
   const value = raw[field];
   if (value === undefined || value === null) fail(field, 'is required');
   if (typeof value !== 'number' || !Number.isInteger(value)) {
     fail(field, `must be an integer, got ${JSON.stringify(value)}`);
   }
   if (value < min) fail(field, `must be at least ${min}, got ${value}`);
+  if (value > max) fail(field, `must be at most ${max}, got ${value}`);
   return value;
 }
 
@@ -242,7 +256,7 @@ function specFields(spec: RawCanarySpec): CanarySpec {
   if (oldDeployment === newDeployment) {
     fail('newDeployment', `must name a different Deployment than spec.oldDeployment ("${oldDeployment}")`);
   }
-  const totalReplicas = integer(spec, 'totalReplicas', 1);
+  const totalReplicas = integer(spec, 'totalReplicas', 1, MAX_TOTAL_REPLICAS);
   if (given(spec.steps) && given(spec.stepReplicas)) {
     fail('steps', 'and spec.stepReplicas are two forms of the rollout: give exactly one of them');
   }
@@ -250,7 +264,7 @@ function specFields(spec: RawCanarySpec): CanarySpec {
   const list = given(spec.steps) ? steps(spec, zone) : undefined;
   // A stepReplicas above the total is one step of the whole total: the CRD refuses it when
   // written, but the total alone may be scaled below it later (SPEC 10).
-  const stepReplicas = list === undefined ? integer(spec, 'stepReplicas', 1) : undefined;
+  const stepReplicas = list === undefined ? integer(spec, 'stepReplicas', 1, MAX_STEP_REPLICAS) : undefined;
   return {
     oldDeployment,
     newDeployment,

@@ -1,13 +1,13 @@
 /**
  * `kubectl canary dashboard` over real HTTP: what it prints, the pages and
- * assets, the safety checks, and the buttons going through the plugin's
- * own command code.
+ * assets, the safety checks (Host, token, Origin, the commands it knows),
+ * and the buttons going through the plugin's own command code.
  */
 import t from 'tap';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
 import { EXIT } from '../../cli/errors.js';
-import { http, startDashboard, until, type Running } from './dashboard-support.js';
+import { http, SseReader, startDashboard, until, type Running } from './dashboard-support.js';
 import { canaryObject, deploymentObject, runCli, runningStatus } from './helpers.js';
 
 const KEY = 'canary.k8shuginn.io/command';
@@ -25,12 +25,11 @@ function withCanaries(api: Running['api']) {
   api.putDeployment(deploymentObject('web-v2', 4, 3));
 }
 
-const tokenOf = (html: string) => /<meta name="dashboard-token" content="([^"]+)">/.exec(html)?.[1] ?? '';
-
 async function page(d: Running, path = '/') {
   return http(`${d.url}${path.slice(1)}`);
 }
 
+/** A command as the dashboard's page sends it: JSON, the token, its own Origin. */
 async function post(
   d: Running,
   path: string,
@@ -39,16 +38,23 @@ async function post(
 ) {
   return http(`${d.url}${path.slice(1)}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-dashboard-token': token, ...extra.headers },
+    headers: {
+      'content-type': 'application/json',
+      'x-dashboard-token': token,
+      origin: `http://127.0.0.1:${d.port}`,
+      ...extra.headers,
+    },
     body: extra.body ?? '{}',
   });
 }
+
+const patches = (d: Running) => d.api.requests.filter((q) => q.method === 'PATCH');
 
 t.test('prints its URL, serves every Canary of the namespace, and stops on Ctrl-C', async (t) => {
   const d = await startDashboard(t, [], withCanaries);
   t.match(
     d.stdout(),
-    /^Dashboard: http:\/\/127\.0\.0\.1:\d+\/ \(context stand-in, namespace default\); Ctrl-C stops it\n$/,
+    /^Dashboard: http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]{43} \(context stand-in, namespace default\); Ctrl-C stops it\n$/,
   );
   const r = await page(d);
   t.equal(r.status, 200);
@@ -66,7 +72,8 @@ t.test('prints its URL, serves every Canary of the namespace, and stops on Ctrl-
     "web-v2's availability from the Deployment watch",
   );
   t.match(r.body, /data-since="[0-9a-f]{12}\.\d+"/);
-  t.match(tokenOf(r.body), /^[\w-]{43}$/, 'a 256-bit token');
+  t.match(d.token, /^[\w-]{43}$/, 'a 256-bit token, in the printed URL');
+  t.notOk(r.body.includes(d.token), 'and not in the page');
   const healthz = await page(d, '/healthz');
   t.same(JSON.parse(healthz.body), { status: 'ok', connection: 'connected' });
   const result = await d.stop();
@@ -133,21 +140,68 @@ t.test('on loopback only its own Host is served: a rebound DNS name gets nothing
   }
   const evil = await http(d.url, { headers: { host: `attacker.example:${d.port}` } });
   t.equal(evil.status, 421);
-  t.notMatch(evil.body, /dashboard-token/);
-  t.equal(
-    (
-      await http(`${d.url}api/canaries/default/web/stop`, {
-        method: 'POST',
-        headers: { host: 'attacker.example' },
-      })
-    ).status,
-    421,
-  );
+  t.notOk(evil.body.includes(d.token));
+  const rebound = await post(d, '/api/canaries/default/web/stop', d.token, {
+    headers: { host: `attacker.example:${d.port}`, origin: `http://attacker.example:${d.port}` },
+  });
+  t.equal(rebound.status, 421, 'not even with the token');
+  t.same(patches(d), []);
+});
+
+t.test('no page hands out the token: the printed URL is the only place it is', async (t) => {
+  const d = await startDashboard(t, [], withCanaries);
+  for (const path of [
+    '/',
+    '/?token=',
+    '/canaries/default/web',
+    '/canaries/default/nope',
+    '/assets/dashboard.js',
+    '/assets/dashboard.css',
+    '/healthz',
+    '/nope',
+    '/api/canaries/default/web/stop',
+  ]) {
+    const r = await page(d, path);
+    t.ok(r.status > 0, path);
+    t.notOk(r.body.includes(d.token), `${path} (${r.status}) does not carry the token`);
+    t.notOk(JSON.stringify(r.headers).includes(d.token), `nor its headers`);
+  }
+  const since = /data-since="([^"]+)"/.exec((await page(d)).body)?.[1] ?? '';
+  const stream = await SseReader.open(`${d.url}api/stream?view=overview&since=${since}`);
+  d.api.putCanary(canaryObject('fresh', { status: runningStatus() }));
+  await stream.next((e) => e.event === 'rows' && e.data.includes('fresh'));
+  stream.end();
+  t.notOk(JSON.stringify(stream.events).includes(d.token), 'nor the event stream');
+  // Without the token a command is refused; with it, it runs.
+  t.equal((await post(d, '/api/canaries/default/web/stop', '')).status, 403);
+  t.same(patches(d), []);
+  t.equal((await post(d, '/api/canaries/default/web/stop', d.token)).status, 200);
+});
+
+t.test('only the commands it knows: prototype names are unknown commands, not Object members', async (t) => {
+  const d = await startDashboard(t, [], withCanaries);
+  for (const name of [
+    'constructor',
+    '__proto__',
+    'toString',
+    'hasOwnProperty',
+    'valueOf',
+    '__defineGetter__',
+  ]) {
+    const r = await post(d, `/api/canaries/default/web/${name}`, d.token);
+    t.equal(r.status, 404, name);
+    t.equal(
+      JSON.parse(r.body).error,
+      `error: kubectl canary ${name} does not exist in this version of the plugin`,
+      name,
+    );
+  }
+  t.same(patches(d), [], 'nothing reached the API');
 });
 
 t.test('a button: the same annotation patch as kubectl canary stop, its output on the page', async (t) => {
   const d = await startDashboard(t, [], withCanaries);
-  const token = tokenOf((await page(d)).body);
+  const token = d.token;
   const r = await post(d, '/api/canaries/default/web/stop', token);
   t.equal(r.status, 200);
   t.same(JSON.parse(r.body), {
@@ -201,7 +255,7 @@ t.test(
         }
       };
     });
-    const token = tokenOf((await page(d)).body);
+    const token = d.token;
     const r = JSON.parse((await post(d, '/api/canaries/default/web/stop', token)).body);
     t.equal(r.ok, true);
     t.same(r.notes, [
@@ -218,7 +272,7 @@ t.test(
 
 t.test("the plugin's errors reach the page as they would the terminal", async (t) => {
   const d = await startDashboard(t, [], withCanaries);
-  const token = tokenOf((await page(d)).body);
+  const token = d.token;
   const missing = await post(d, '/api/canaries/default/nope/stop', token);
   t.equal(missing.status, 404);
   t.match(JSON.parse(missing.body), {
@@ -237,14 +291,31 @@ t.test("the plugin's errors reach the page as they would the terminal", async (t
 
 t.test('a command needs the token, JSON, and no other origin', async (t) => {
   const d = await startDashboard(t, [], withCanaries);
-  const token = tokenOf((await page(d)).body);
+  const token = d.token;
   const path = '/api/canaries/default/web/rollback';
   const cases: [string, Promise<{ status: number; body: string }>, number, RegExp][] = [
-    ['no token', post(d, path, ''), 403, /token/],
+    [
+      'no token',
+      post(d, path, ''),
+      403,
+      /wrong dashboard token: open the URL `kubectl canary dashboard` printed/,
+    ],
     ['a wrong token', post(d, path, `${token.slice(1)}x`), 403, /token/],
     [
       'another origin',
       post(d, path, token, { headers: { origin: 'http://attacker.example' } }),
+      403,
+      /only from the dashboard/,
+    ],
+    [
+      'no Origin (no page sent it)',
+      post(d, path, token, { headers: { origin: '' } }),
+      403,
+      /only from the dashboard/,
+    ],
+    [
+      'the Origin of another port of this machine',
+      post(d, path, token, { headers: { origin: 'http://127.0.0.1:1' } }),
       403,
       /only from the dashboard/,
     ],
@@ -284,7 +355,7 @@ t.test('-A: every namespace, a namespace column, and commands go to the right on
   const r = await page(d);
   t.match(r.body, /<td class="ns">shop<\/td>/);
   t.match(r.body, /row-shop\/other/);
-  const answer = await post(d, '/api/canaries/shop/other/stop', tokenOf(r.body));
+  const answer = await post(d, '/api/canaries/shop/other/stop', d.token);
   t.equal(answer.status, 200);
   t.equal(
     d.api.requests.find((q) => q.method === 'PATCH')?.path,
@@ -292,26 +363,70 @@ t.test('-A: every namespace, a namespace column, and commands go to the right on
   );
 });
 
-t.test('beyond loopback it warns that anyone reaching the port can steer rollouts', async (t) => {
-  const d = await startDashboard(t, ['--address', '0.0.0.0'], withCanaries);
+t.test('on every interface: only the names given with --allowed-host, and loopback', async (t) => {
+  const d = await startDashboard(
+    t,
+    ['--address', '0.0.0.0', '--allowed-host', 'Dashboard.Internal,192.0.2.10'],
+    withCanaries,
+  );
+  t.match(
+    d.stdout(),
+    new RegExp(`^Dashboard: http://dashboard\\.internal:${d.port}/#token=${d.token} \\(context stand-in`),
+    'the URL names the first name given',
+  );
+  for (const host of [
+    `dashboard.internal:${d.port}`,
+    `DASHBOARD.internal:${d.port}`,
+    `192.0.2.10:${d.port}`,
+    'dashboard.internal',
+    `127.0.0.1:${d.port}`,
+    `localhost:${d.port}`,
+  ]) {
+    t.equal((await http(d.url, { headers: { host } })).status, 200, host);
+  }
+  for (const host of [`attacker.example:${d.port}`, `dashboard.internal:${d.port + 1}`, 'attacker.example']) {
+    const r = await http(d.url, { headers: { host } });
+    t.equal(r.status, 421, `Host "${host}"`);
+    t.notOk(r.body.includes(d.token));
+  }
+  // The attack of the issue: a page whose DNS name now points here, holding the token even.
+  const rebound = await post(d, '/api/canaries/default/web/rollback', d.token, {
+    headers: { host: `attacker.example:${d.port}`, origin: `http://attacker.example:${d.port}` },
+  });
+  t.equal(rebound.status, 421);
+  t.same(patches(d), []);
+  const own = await post(d, '/api/canaries/default/web/rollback', d.token, {
+    headers: { host: `dashboard.internal:${d.port}`, origin: `http://dashboard.internal:${d.port}` },
+  });
+  t.equal(own.status, 200, 'from its own name, with the token, a command runs');
   const result = await d.stop();
   t.match(
     result.stderr,
-    /^warning: listening on 0\.0\.0\.0, not loopback: anyone who can reach port \d+ can see every Canary and steer rollouts with the credentials of context stand-in\n$/,
+    /^warning: listening on 0\.0\.0\.0, not loopback: anyone who can reach port \d+ by dashboard\.internal, 192\.0\.2\.10 can see every Canary; the commands need the token in the URL above, which steers rollouts with the credentials of context stand-in\n$/,
   );
 });
 
-t.test('any Host beyond loopback: the listener was chosen to be reachable by other names', async (t) => {
-  const d = await startDashboard(t, ['--address', '0.0.0.0'], withCanaries);
-  t.equal((await http(d.url, { headers: { host: `dashboard.internal:${d.port}` } })).status, 200);
-});
+t.test(
+  '--allowed-host: a name given with a port is served on that port, as a proxy in front is',
+  async (t) => {
+    const d = await startDashboard(t, ['--allowed-host', 'canary.proxy.example:443'], withCanaries);
+    t.match(d.stdout(), /^Dashboard: http:\/\/127\.0\.0\.1:/, 'on loopback the URL is the address');
+    t.equal((await http(d.url, { headers: { host: 'canary.proxy.example:443' } })).status, 200);
+    t.equal((await http(d.url, { headers: { host: `canary.proxy.example:${d.port}` } })).status, 421);
+  },
+);
 
 t.test('usage and start-up errors', async (t) => {
   const cases: [string[], number, RegExp][] = [
     [['dashboard', '--port', 'x'], EXIT.usage, /--port must be a port number, got "x"/],
     [['dashboard', '--port', '70000'], EXIT.usage, /--port must be a port number/],
-    [['list', '--port', '1'], EXIT.usage, /--port and --address go with dashboard/],
-    [['status', 'web', '--address', '127.0.0.1'], EXIT.usage, /--port and --address go with dashboard/],
+    [['list', '--port', '1'], EXIT.usage, /--port, --address and --allowed-host go with dashboard/],
+    [
+      ['status', 'web', '--address', '127.0.0.1'],
+      EXIT.usage,
+      /--port, --address and --allowed-host go with dashboard/,
+    ],
+    [['list', '--allowed-host', 'x'], EXIT.usage, /--port, --address and --allowed-host go with dashboard/],
     [['dashboard', 'extra'], EXIT.usage, /unexpected argument "extra" for dashboard/],
   ];
   for (const [args, code, message] of cases) {
@@ -320,7 +435,10 @@ t.test('usage and start-up errors', async (t) => {
     t.match(r.stderr, message);
   }
   const help = await runCli(['--help']);
-  t.match(help.stdout, /dashboard \[--port N\] \[--address IP\]/);
+  t.match(help.stdout, /dashboard \[--port N\] \[--address IP\] \[--allowed-host NAME\]/);
+  t.match(help.stdout, /carries the run's access token \(after #token=\)/);
+  t.match(help.stdout, /--allowed-host NAME {7}dashboard: a host name/);
+  t.match(help.stdout, /Required with --address 0\.0\.0\.0 or ::/);
 });
 
 t.test('start-up errors against a cluster', async (t) => {
@@ -328,6 +446,28 @@ t.test('start-up errors against a cluster', async (t) => {
   const bad = await runCli(['dashboard', '--kubeconfig', d.kubeconfig, '--address', 'example.com']);
   t.equal(bad.code, EXIT.usage);
   t.match(bad.stderr, /--address must be an IP address or localhost, got "example.com"/);
+  // Every interface, and no name to check the Host against: refused before anything listens.
+  for (const address of ['0.0.0.0', '::']) {
+    const open = await runCli(['dashboard', '--kubeconfig', d.kubeconfig, '--address', address]);
+    t.equal(open.code, EXIT.usage, address);
+    t.equal(
+      open.stderr,
+      `error: --address ${address} listens on every interface: name the host names it may be reached by with --allowed-host NAME (repeatable or comma-separated)\n`,
+    );
+  }
+  for (const name of [
+    '*',
+    '*.example.com',
+    'http://x.example',
+    'a b',
+    'x.example:99999',
+    'x.example:',
+    'x-.example',
+  ]) {
+    const wrong = await runCli(['dashboard', '--kubeconfig', d.kubeconfig, '--allowed-host', name]);
+    t.equal(wrong.code, EXIT.usage, name);
+    t.match(wrong.stderr, /--allowed-host takes a host name or IP address, optionally with :PORT, got/, name);
+  }
   const busy = await runCli(['dashboard', '--kubeconfig', d.kubeconfig, '--port', String(d.port)]);
   t.equal(busy.code, EXIT.failed);
   t.match(

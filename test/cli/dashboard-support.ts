@@ -127,6 +127,8 @@ export interface Running {
   kubeconfig: string;
   url: string;
   port: number;
+  /** The run's token, from the URL it printed (`#token=…`). */
+  token: string;
   stdout: () => string;
   stop(): Promise<CliResult>;
 }
@@ -158,7 +160,8 @@ export async function startDashboard(
     if (early) throw new Error(`dashboard exited: ${JSON.stringify(early)}`);
     if (Date.now() > deadline) throw new Error(`no URL printed; stderr ${stderr}`);
   }
-  const loopbackUrl = url.replace('0.0.0.0', '127.0.0.1');
+  const token = /#token=([\w-]+)/.exec(stdout)?.[1] ?? '';
+  const loopbackUrl = `http://127.0.0.1:${new URL(url).port}/`;
   let stopped: Promise<CliResult> | undefined;
   const stop = () => {
     interrupt.abort();
@@ -174,6 +177,7 @@ export async function startDashboard(
     kubeconfig,
     url: loopbackUrl,
     port: Number(new URL(loopbackUrl).port),
+    token,
     stdout: () => stdout,
     stop,
   };

@@ -39,6 +39,7 @@
 #                               `bash "$E2E_CTL" start canary-hooks`,
 #                               `bash "$E2E_CTL" restart kube-apiserver`
 #   E2E_SERVICE_URL             http://127.0.0.1:<port> of canary-hooks
+#   E2E_SERVICE_METRICS_URL     http://127.0.0.1:<port>/metrics of canary-hooks (its own port)
 #   E2E_SERVICE_LOG             its log (JSON lines, appended across restarts)
 #   E2E_METACONTROLLER_LOG      Metacontroller's log
 #
@@ -306,11 +307,14 @@ kubeconfig "$service_kubeconfig" "$("$kubectl" -n canary-system create token can
 
 service_port="$(free_port)"
 export E2E_SERVICE_URL="http://127.0.0.1:$service_port"
+# /metrics is served on a port of its own, never on the hooks' port.
+service_metrics_port="$(free_port)"
+export E2E_SERVICE_METRICS_URL="http://127.0.0.1:$service_metrics_port/metrics"
 # Node flags as `npm start` and the image use them (build/bundle.js NODE_FLAGS).
 mapfile -t node_flags < <(cd "$repo" && node --input-type=module \
   -e 'const m = await import("./build/bundle.js"); console.log(m.NODE_FLAGS.join("\n"))')
 define canary-hooks "curl -fsS $E2E_SERVICE_URL/readyz" -- node "${node_flags[@]}" "$repo/dist/server.mjs"
-printf '%s\n' "PORT=$service_port" "KUBECONFIG=$service_kubeconfig" "LOG_LEVEL=info" \
+printf '%s\n' "PORT=$service_port" "METRICS_PORT=$service_metrics_port" "KUBECONFIG=$service_kubeconfig" "LOG_LEVEL=info" \
   "SHUTDOWN_DELAY_SECONDS=1" >"$state/canary-hooks.env"
 bash "$ctl" start canary-hooks
 export E2E_SERVICE_LOG="$state/canary-hooks.log"

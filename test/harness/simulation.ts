@@ -8,6 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/app.js';
 import type { KubeApi, ReleaseResult } from '../../server/kube.js';
+import { createClaimChecker } from '../../server/claims.js';
 import { createMetrics } from '../../server/metrics.js';
 import type { Transition } from '../../hooks/sync.js';
 import type { FinalizeResponse, ObservedStatus } from '../../hooks/wire/index.js';
@@ -165,6 +166,13 @@ export class Simulation {
     const app = buildApp({
       kube: this.kube,
       routes: this.routes,
+      // Claims are checked against the simulated cluster's Canary, as the service checks the API server's.
+      claims: createClaimChecker(async (namespace, name) => {
+        const live = this.cluster.canary;
+        const here =
+          live && live.metadata.name === name && (live.metadata.namespace ?? 'default') === namespace;
+        return here ? live : undefined;
+      }),
       clock: () => this.cluster.now,
       metrics: createMetrics({ defaultMetrics: false }),
       logger: false,

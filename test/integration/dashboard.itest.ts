@@ -8,7 +8,10 @@
  *    confirmed, sets the annotation in the API, through the plugin's code;
  * 2. the API server restarts: the page says it is reconnecting, then shows
  *    what changed once it is back. This one restarts a throwaway API server
- *    of its own (dashboard/apiserver.ts says why).
+ *    of its own (dashboard/apiserver.ts says why);
+ * 3. on every interface (--address 0.0.0.0 --allowed-host), a page of
+ *    another origin and a page whose DNS name was rebound to the dashboard
+ *    can neither read the token nor run a command; the printed URL can.
  *
  * The screenshots in docs/ are taken here, from what the browser shows.
  */
@@ -29,6 +32,7 @@ import {
 } from './helpers.js';
 import { HookServer, Metacontroller } from './metacontroller.js';
 import { launch, rowSelector, waitForText, UI_TIMEOUT_MS, type Browser } from './dashboard/browser.js';
+import type { Page } from 'playwright-core';
 import { pluginBin, startDashboard, type RunningDashboard } from './dashboard/plugin.js';
 import { ThrowawayCluster } from './dashboard/apiserver.js';
 
@@ -39,7 +43,8 @@ let browser: Browser;
 
 t.before(async () => {
   await installAll();
-  browser = await launch();
+  // attacker.example plays a rebound DNS name, dashboard.test the name a user gives.
+  browser = await launch({ resolve: { 'attacker.example': '127.0.0.1', 'dashboard.test': '127.0.0.1' } });
 });
 
 t.teardown(async () => {
@@ -71,7 +76,9 @@ t.test('overview, a row that follows its Canary, its page, and stop with confirm
   t.teardown(() => dashboard.stop());
   t.match(
     dashboard.stdout(),
-    new RegExp(`^Dashboard: http://127\\.0\\.0\\.1:\\d+/ \\(context itest, namespace ${ns}\\)`),
+    new RegExp(
+      `^Dashboard: http://127\\.0\\.0\\.1:\\d+/#token=[\\w-]{43} \\(context itest, namespace ${ns}\\)`,
+    ),
   );
   const page = browser.page;
   const errors: string[] = [];
@@ -80,6 +87,9 @@ t.test('overview, a row that follows its Canary, its page, and stop with confirm
 
   await page.goto(dashboard.url);
   await page.locator('#empty').waitFor({ state: 'visible' });
+  await page.waitForURL((url) => url.hash === '');
+  t.notOk(page.url().includes(dashboard.token), 'the token leaves the address bar');
+  t.notOk((await page.content()).includes(dashboard.token), 'and is nowhere in the page');
   t.match(await page.textContent('#empty'), /No Canaries in .* yet/);
 
   // A Canary appears as it is created, before any status.
@@ -265,4 +275,146 @@ t.test('the API server restarts: the page says it is reconnecting, then recovers
   await page.locator(rowSelector('default', 'after')).waitFor({ timeout: 120_000 });
   t.pass('recovered');
   t.equal(await dashboard.stop(), 0, 'Ctrl-C ends it with exit 0');
+});
+
+/** The attacker's script, as a page of theirs would run it; what it learned is in window.attack. */
+function attackPage(script: string): string {
+  return `<!doctype html><html><body><script>window.attack = (async () => {${script}})();</script></body></html>`;
+}
+
+/** What an attack page learned, once its script is done. */
+async function attackResult(page: Page): Promise<Record<string, string | number>> {
+  return page.evaluate(
+    () => (globalThis as unknown as { attack: Promise<Record<string, string | number>> }).attack,
+  );
+}
+
+t.test('another origin and a rebound DNS name get neither the token nor a command', async (t) => {
+  const ns = await createNamespace('dashboard-attack');
+  await createCanaryApp(ns, 'web', { totalReplicas: 4, stepReplicas: 1 });
+  // The issue's case: on every interface the Host check used to be off.
+  const dashboard = await startDashboard(bin.dir, [
+    '-n',
+    ns,
+    '--port',
+    '0',
+    '--address',
+    '0.0.0.0',
+    '--allowed-host',
+    'dashboard.test',
+  ]);
+  t.teardown(() => dashboard.stop());
+  const port = new URL(dashboard.url).port;
+  t.match(dashboard.url, new RegExp(`^http://dashboard\\.test:${port}/#token=`));
+  const custom = kubeConfig().makeApiClient(k8s.CustomObjectsApi);
+  const command = async () =>
+    (
+      (await custom.getNamespacedCustomObject({
+        group: 'canary.k8shuginn.io',
+        version: 'v1alpha1',
+        namespace: ns,
+        plural: 'canaries',
+        name: 'web',
+      })) as { metadata: { annotations?: Record<string, string> } }
+    ).metadata.annotations?.[COMMAND];
+  const rollback = `/api/canaries/${ns}/web/rollback`;
+
+  // 1. DNS rebinding: the attacker's page is served from attacker.example:PORT, then the name
+  //    points at 127.0.0.1, so its same-origin requests reach the dashboard under its own name.
+  const page = await browser.context.newPage();
+  t.teardown(() => page.close());
+  await page.route(`http://attacker.example:${port}/evil.html`, (route) =>
+    route.fulfill({
+      contentType: 'text/html',
+      body: attackPage(`
+        const out = {};
+        const home = await fetch('/');
+        out.homeStatus = home.status;
+        out.home = await home.text();
+        out.token = (/token=([\\w-]+)/.exec(out.home) || /dashboard-token" content="([^"]+)"/.exec(out.home) || [])[1] || '';
+        const run = await fetch('${rollback}', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-dashboard-token': out.token },
+          body: '{}',
+        });
+        out.commandStatus = run.status;
+        out.command = await run.text();
+        return out;`),
+    }),
+  );
+  await page.goto(`http://attacker.example:${port}/evil.html`);
+  const rebound = await attackResult(page);
+  t.equal(rebound.homeStatus, 421, 'the page is refused for its Host: it reached the dashboard');
+  t.equal(rebound.token, '', 'no token read');
+  t.notOk(String(rebound.home).includes(dashboard.token));
+  t.equal(rebound.commandStatus, 421, 'the command is refused');
+  t.equal(await command(), undefined, 'no annotation set');
+
+  // 2. Another origin: cross-origin reads are blocked by the browser, a blind POST by the server.
+  await page.route('http://attacker.example:8081/evil.html', (route) =>
+    route.fulfill({
+      contentType: 'text/html',
+      body: attackPage(`
+        const out = {};
+        const target = 'http://dashboard.test:${port}';
+        try {
+          out.home = await (await fetch(target + '/')).text();
+        } catch (err) {
+          out.homeError = String(err);
+        }
+        // A "simple" request needs no preflight, so it is sent; its answer is never readable
+        // (an opaque response, or a network error where Chrome blocks a JSON answer outright).
+        try {
+          const blind = await fetch(target + '${rollback}', {
+            method: 'POST',
+            mode: 'no-cors',
+            headers: { 'content-type': 'text/plain' },
+            body: '{}',
+          });
+          out.blind = blind.type + ' ' + blind.status + ' ' + (await blind.text());
+        } catch (err) {
+          out.blind = String(err);
+        }
+        try {
+          await fetch(target + '${rollback}', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-dashboard-token': 'guess' },
+            body: '{}',
+          });
+          out.preflight = 'answered';
+        } catch (err) {
+          out.preflight = String(err);
+        }
+        const frame = document.createElement('iframe');
+        frame.src = target + '/';
+        document.body.appendChild(frame);
+        await new Promise((resolve) => { frame.onload = resolve; setTimeout(resolve, 3000); });
+        try {
+          out.frame = frame.contentDocument ? frame.contentDocument.documentElement.outerHTML : 'no document';
+        } catch (err) {
+          out.frame = String(err);
+        }
+        return out;`),
+    }),
+  );
+  await page.goto('http://attacker.example:8081/evil.html');
+  const cross = await attackResult(page);
+  t.match(cross.homeError, /TypeError/, 'the page cannot be read from another origin');
+  t.equal(cross.home, undefined);
+  t.match(cross.blind, /^(opaque 0 |TypeError)/, 'a blind POST learns nothing');
+  t.match(cross.preflight, /TypeError/, 'a request with the token header needs a preflight, never answered');
+  t.notOk(JSON.stringify(cross).includes(dashboard.token), 'no token anywhere it could look');
+  t.equal(await command(), undefined, 'no annotation set');
+
+  // 3. The printed URL, in the browser: its page gets the token, and its button runs.
+  await page.goto(dashboard.url);
+  await page.locator(rowSelector(ns, 'web')).waitFor();
+  await page.waitForURL((url) => url.hash === '');
+  await page.click(`${rowSelector(ns, 'web')} td.name a`);
+  await page.waitForURL(new RegExp(`/canaries/${ns}/web$`));
+  await page.click('button[data-command="rollback"]');
+  await page.click('#confirm-ok');
+  await waitForText(page, '#result', new RegExp(`canary/web annotated: ${COMMAND}=rollback`));
+  t.equal(await command(), 'rollback', 'the page of the printed URL runs it');
+  t.equal(await dashboard.stop(), 0);
 });

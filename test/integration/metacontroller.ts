@@ -38,6 +38,8 @@
 import type { AddressInfo } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
 import { buildApp } from '../../server/app.js';
+import { createClaimChecker, kubeCanaryReader } from '../../server/claims.js';
+import { buildMetricsApp } from '../../server/metrics-server.js';
 import { createEventRecorder, kubeEventSink, type EventRecorder } from '../../server/events.js';
 import { createKubeApi } from '../../server/kube.js';
 import { createRouteWriter } from '../../server/traffic.js';
@@ -100,6 +102,9 @@ export class HookServer {
   private constructor(
     private readonly app: FastifyInstance,
     readonly baseUrl: string,
+    private readonly metricsApp: FastifyInstance,
+    /** GET /metrics, on its own port as main.ts serves it. */
+    readonly metricsUrl: string,
     private readonly clock: { now: Date },
     /** Kubernetes Events on transitions, sent as the service sends them. */
     readonly events: EventRecorder,
@@ -115,8 +120,11 @@ export class HookServer {
    */
   static async start(kubeconfig: k8s.KubeConfig, start: Date): Promise<HookServer> {
     const clock = { now: start };
+    // Every write of the service's own checks its claim against the live Canary, as main.ts wires it.
+    const claims = createClaimChecker(kubeCanaryReader(kubeconfig));
     const events = createEventRecorder({
       sink: kubeEventSink(kubeconfig),
+      claims,
       clock: () => clock.now,
       instance: 'canary-hooks-itest',
     });
@@ -124,6 +132,7 @@ export class HookServer {
     const metrics = createMetrics();
     const app = buildApp({
       kube: createKubeApi(kubeconfig),
+      claims,
       metrics,
       onSynced: metrics.observeSync,
       onFinalized: metrics.observeFinalize,
@@ -134,7 +143,17 @@ export class HookServer {
     });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = app.server.address() as AddressInfo;
-    return new HookServer(app, `http://127.0.0.1:${port}`, clock, events);
+    const metricsApp = buildMetricsApp(metrics);
+    await metricsApp.listen({ host: '127.0.0.1', port: 0 });
+    const metricsPort = (metricsApp.server.address() as AddressInfo).port;
+    return new HookServer(
+      app,
+      `http://127.0.0.1:${port}`,
+      metricsApp,
+      `http://127.0.0.1:${metricsPort}/metrics`,
+      clock,
+      events,
+    );
   }
 
   advance(seconds: number): void {
@@ -155,6 +174,7 @@ export class HookServer {
   async close(): Promise<void> {
     await this.events.idle();
     await this.app.close();
+    await this.metricsApp.close();
   }
 }
 

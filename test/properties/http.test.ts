@@ -9,6 +9,7 @@ import t from 'tap';
 import { buildApp } from '../../server/app.js';
 import type { KubeApi, ReleaseResult } from '../../server/kube.js';
 import { createMetrics } from '../../server/metrics.js';
+import { claimsThatHold } from '../server/support.js';
 import { decideSync } from '../../hooks/sync.js';
 import type { Deployment, FinalizeResponse, SyncResponse } from '../../hooks/wire/index.js';
 import { CANARY_UID } from '../fixtures/cluster.js';
@@ -28,6 +29,8 @@ const kube: KubeApi = {
 };
 const app = buildApp({
   kube,
+  // The API server agrees with each request: these properties are about the answer, not the claim.
+  claims: claimsThatHold,
   clock: () => now,
   metrics: createMetrics({ defaultMetrics: false }),
   logger: false,

@@ -6,7 +6,7 @@ import { createMetrics } from '../../server/metrics.js';
 import { COMMAND_ANNOTATION } from '../../hooks/wire/index.js';
 import { CANARY_UID, canary, deployment, pod, syncRequest } from '../fixtures/cluster.js';
 import { validateCanaryStatus } from '../helpers/crd.js';
-import { listen, post } from './support.js';
+import { listen, listenMetrics, post } from './support.js';
 import sample from '../fixtures/sync-request.json' with { type: 'json' };
 
 const NOW = new Date('2026-11-23T09:00:30Z');
@@ -224,7 +224,7 @@ t.test('malformed requests get 400 with a JSON error naming what is wrong', asyn
 });
 
 t.test('an oversized request gets 413', async (t) => {
-  const { base } = await start(t, { bodyLimitBytes: 4096 });
+  const { base } = await start(t, { limits: { bodyLimitBytes: 4096 } });
   const request = walkthrough();
   request.related = {
     'Pod.v1': Object.fromEntries(
@@ -277,8 +277,10 @@ t.test('probes and readiness while draining', async (t) => {
   t.equal((await fetch(`${base}/healthz`)).status, 200, 'still alive while draining');
 });
 
-t.test('GET /metrics exposes hook requests, latency and canary counters', async (t) => {
-  const { base } = await start(t, { metrics: createMetrics() });
+t.test('GET /metrics on the metrics port exposes hook requests, latency and canary counters', async (t) => {
+  const { base, metrics } = await start(t, { metrics: createMetrics() });
+  const metricsPort = await listenMetrics(metrics);
+  t.teardown(metricsPort.close);
   await post(base, '/sync', walkthrough());
   await post(base, '/sync', { nope: true });
   const crashing = syncRequest(
@@ -300,7 +302,8 @@ t.test('GET /metrics exposes hook requests, latency and canary counters', async 
   completing.parent.metadata.annotations = { [COMMAND_ANNOTATION]: 'completion' };
   await post(base, '/sync', completing);
 
-  const res = await fetch(`${base}/metrics`);
+  t.equal((await fetch(`${base}/metrics`)).status, 404, "the hooks' port does not serve /metrics");
+  const res = await fetch(metricsPort.url);
   t.equal(res.status, 200);
   t.match(res.headers.get('content-type'), /text\/plain; version=0\.0\.4/);
   const text = await res.text();

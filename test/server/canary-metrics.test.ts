@@ -8,7 +8,7 @@ import { buildApp } from '../../server/app.js';
 import type { KubeApi } from '../../server/kube.js';
 import { createMetrics } from '../../server/metrics.js';
 import { canary, deployment, syncRequest } from '../fixtures/cluster.js';
-import { listen, post } from './support.js';
+import { claimsThatHold, listen, listenMetrics, post } from './support.js';
 
 async function start(t: Test, released: string[] = []) {
   let now = new Date('2026-11-23T09:00:30Z');
@@ -21,6 +21,7 @@ async function start(t: Test, released: string[] = []) {
   };
   const app = buildApp({
     kube,
+    claims: claimsThatHold,
     clock: () => now,
     metrics,
     onSynced: metrics.observeSync,
@@ -28,8 +29,10 @@ async function start(t: Test, released: string[] = []) {
   });
   const base = await listen(app);
   t.teardown(() => app.close());
+  const metricsPort = await listenMetrics(metrics);
+  t.teardown(metricsPort.close);
   const scrape = async () => {
-    const res = await fetch(`${base}/metrics`);
+    const res = await fetch(metricsPort.url);
     t.equal(res.status, 200);
     t.match(res.headers.get('content-type'), /text\/plain/);
     return res.text();

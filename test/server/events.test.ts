@@ -37,6 +37,7 @@ import {
   post,
   sendJson,
   startKubeStandIn,
+  freePort as loopbackPort,
 } from './support.js';
 
 const noKube: KubeApi = {
@@ -294,7 +295,7 @@ t.test('the recorder POSTs core/v1 Events to the API server', async (t) => {
   t.match(byReason.get('ProgressDeadlineExceeded'), { type: 'Warning', action: 'RolledBack' });
   const names = new Set(bodies.map((b) => (b.metadata as { name: string }).name));
   t.equal(names.size, 2, 'each Event has its own name');
-  t.same(recorder.stats, { sent: 2, failed: 0, dropped: 0, duplicates: 0 });
+  t.same(recorder.stats, { sent: 2, failed: 0, dropped: 0, duplicates: 0, refused: 0 });
 });
 
 t.test('a refused Event is logged and dropped; the sync is still answered', async (t) => {
@@ -326,7 +327,7 @@ t.test('a refused Event is logged and dropped; the sync is still answered', asyn
   t.match(res.body.status, { state: 'running', currentStep: 1 });
   await recorder.idle();
   t.equal(api.requests.length, 1, 'tried once, not retried');
-  t.same(recorder.stats, { sent: 0, failed: 1, dropped: 0, duplicates: 0 });
+  t.same(recorder.stats, { sent: 0, failed: 1, dropped: 0, duplicates: 0, refused: 0 });
   t.match(warnings[0], { canary: 'default/my-app', reason: 'ApplyCommand', why: /HTTP 403.*forbidden/ });
 });
 
@@ -358,7 +359,7 @@ t.test(
     await recorder.idle();
     t.equal(api.requests.length, 2, 'both tried');
     t.same([...names], ['my-app.6f1c9a3e.1.0'], 'one name: Canary, uid, decision 1, first transition');
-    t.same(recorder.stats, { sent: 1, failed: 0, dropped: 0, duplicates: 1 });
+    t.same(recorder.stats, { sent: 1, failed: 0, dropped: 0, duplicates: 1, refused: 0 });
   },
 );
 
@@ -397,7 +398,7 @@ t.test('a hanging API server neither delays the sync nor grows the queue without
     await new Promise((r) => setTimeout(r, 5));
   }
   await recorder.idle();
-  t.same(recorder.stats, { sent: 3, failed: 0, dropped: 2, duplicates: 0 });
+  t.same(recorder.stats, { sent: 3, failed: 0, dropped: 2, duplicates: 0, refused: 0 });
   t.same(
     api.requests.map(
       (r) => (r.body as CoreV1Event & { involvedObject: { name: string } }).involvedObject.name,
@@ -415,7 +416,7 @@ t.test('a send that never answers is given up on after the timeout', async (t) =
   });
   recorder.listener(canary(), [transition()]);
   await recorder.idle();
-  t.same(recorder.stats, { sent: 0, failed: 1, dropped: 0, duplicates: 0 });
+  t.same(recorder.stats, { sent: 0, failed: 1, dropped: 0, duplicates: 0, refused: 0 });
   t.match(warnings[0], { why: /no answer within 1ms/ });
 });
 
@@ -449,15 +450,20 @@ async function freePort(): Promise<number> {
 
 /** main.ts as users start it, against a stand-in that records Events; stopped with SIGTERM. */
 async function runMain(t: Test, env: Record<string, string>) {
-  const api = await startKubeStandIn((req, res) => sendJson(res, 201, req.body));
+  // The Canary is live (the claim check reads it before its Events go out); Events are recorded.
+  const api = await startKubeStandIn((req, res) =>
+    req.method === 'GET' ? sendJson(res, 200, canary({ command: 'apply' })) : sendJson(res, 201, req.body),
+  );
   t.teardown(() => api.close());
   const dir = t.testdir({ kubeconfig: kubeconfigYaml(api.url) });
   const port = await freePort();
+  const metricsPort = await loopbackPort();
   const base = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, ['--import', '@tapjs/typescript/import', 'server/main.ts'], {
     env: {
       ...process.env,
       PORT: String(port),
+      METRICS_PORT: String(metricsPort),
       KUBECONFIG: join(dir, 'kubeconfig'),
       SHUTDOWN_DELAY_SECONDS: '0',
       // Type-checked by tsc already; compiling without it keeps the spawn quick on a shared machine.
@@ -491,7 +497,7 @@ async function runMain(t: Test, env: Record<string, string>) {
     ]),
   );
   t.equal(res.status, 200);
-  const metrics = await (await fetch(`${base}/metrics`)).text();
+  const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   child.kill('SIGTERM');
   const [code] = await exited;
   t.equal(code, 0, 'stopped cleanly');

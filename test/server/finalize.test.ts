@@ -7,6 +7,7 @@ import { CANARY_UID, canary, deployment, syncRequest } from '../fixtures/cluster
 import {
   STAND_IN_TOKEN,
   kubeConfigFor,
+  claimsThatHold,
   kubeStatus,
   listen,
   post,
@@ -49,6 +50,7 @@ async function setup(t: Test, handler: StandInHandler) {
   });
   const app = buildApp({
     kube: createKubeApi(kubeConfigFor(api.url)),
+    claims: claimsThatHold,
     metrics: createMetrics({ defaultMetrics: false }),
     logger: { level: 'info', stream },
   });

@@ -15,10 +15,12 @@ import { freePort, kubeconfigYaml, post, sendJson, startKubeStandIn } from './su
 // Starting a TypeScript process on a busy 2-core machine can take a while; these are not timing assertions.
 t.setTimeout(180_000);
 
-function startMain(env: Record<string, string>) {
+async function startMain(env: Record<string, string>) {
+  // A port of its own for /metrics too: test files run in parallel.
+  const metricsPort = String(await freePort());
   const child = spawn(process.execPath, ['--import', '@tapjs/typescript/import', 'server/main.ts'], {
     // Type-checking is the job of `npm run typecheck`; here it would only slow the start.
-    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1', ...env },
+    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1', METRICS_PORT: metricsPort, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -42,6 +44,12 @@ t.test('SIGTERM: readyz turns 503, the in-flight finalize completes, then the pr
   let releaseGet: () => void = () => {};
   const held = new Promise<void>((resolve) => (releaseGet = resolve));
   const api = await startKubeStandIn(async (req, res) => {
+    // The claim check: the Canary is live and being deleted.
+    if (req.url.includes('/canaries/')) {
+      const live = canary();
+      live.metadata.deletionTimestamp = '2026-11-23T09:00:00Z';
+      return sendJson(res, 200, live);
+    }
     if (req.method === 'GET') await held;
     const d = deployment({ name: 'my-app-v1', replicas: 6 });
     sendJson(res, 200, d);
@@ -51,7 +59,7 @@ t.test('SIGTERM: readyz turns 503, the in-flight finalize completes, then the pr
   writeFileSync(join(dir, 'kubeconfig'), kubeconfigYaml(api.url));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const main = startMain({
+  const main = await startMain({
     PORT: String(port),
     KUBECONFIG: join(dir, 'kubeconfig'),
     SHUTDOWN_DELAY_SECONDS: '3',
@@ -66,7 +74,10 @@ t.test('SIGTERM: readyz turns 503, the in-flight finalize completes, then the pr
     ...syncRequest(canary(), [deployment({ name: 'my-app-v1', replicas: 6 })]),
     finalizing: true,
   });
-  await until(async () => (api.requests.length > 0 ? true : undefined), 'finalize to reach the API');
+  await until(
+    async () => (api.requests.some((r) => r.url.includes('/deployments/')) ? true : undefined),
+    'finalize to reach the API',
+  );
 
   main.child.kill('SIGTERM');
   const draining = await until(async () => {
@@ -89,7 +100,7 @@ t.test('SIGTERM: readyz turns 503, the in-flight finalize completes, then the pr
 });
 
 t.test('a bad environment stops the process at start with a message naming the variable', async (t) => {
-  const main = startMain({ PORT: 'eighty', LOG_LEVEL: 'info' });
+  const main = await startMain({ PORT: 'eighty', LOG_LEVEL: 'info' });
   const [code] = await main.exited;
   t.equal(code, 1);
   t.match(
@@ -99,13 +110,14 @@ t.test('a bad environment stops the process at start with a message naming the v
 });
 
 t.test(
-  'without a usable kubeconfig the service still serves syncs, and says why finalize cannot work',
+  'without a usable kubeconfig the service says so once, serves every hook, and each answer that needs the API says there is none',
   async (t) => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const main = startMain({
+    const main = await startMain({
       PORT: String(port),
       KUBECONFIG: join(tmpdir(), 'canary-hooks-no-such-kubeconfig'),
+      LOG_LEVEL: 'info',
       SHUTDOWN_DELAY_SECONDS: '0',
       EVENTS_ENABLED: 'true',
     });
@@ -128,11 +140,22 @@ t.test(
       finalizing: true,
     });
     t.equal(finalized.status, 200);
-    t.match(finalized.body, { finalized: false });
+    t.match(finalized.body, {
+      finalized: false,
+      status: { message: /runs without a Kubernetes API .*cannot be released/ },
+    });
+    // A second finalize: still no warning of its own.
+    await post(base, '/finalize', {
+      ...syncRequest(canary(), [deployment({ name: 'my-app-v1', replicas: 6 })]),
+      finalizing: true,
+    });
     main.child.kill('SIGTERM');
     const [code] = await main.exited;
     t.equal(code, 0);
-    t.match(main.output(), /no usable Kubernetes config/);
-    t.match(main.output(), /could not release Deployment; finalize will retry/);
+    const lines = main.output().split('\n');
+    t.equal(lines.filter((l) => /no Kubernetes API/.test(l)).length, 1, 'said once, in one line, at start');
+    t.match(main.output(), /\$KUBECONFIG \(.*canary-hooks-no-such-kubeconfig\) names no file/);
+    t.equal(lines.filter((l) => /"level":40/.test(l)).length, 1, 'no warning per decision');
+    t.notMatch(main.output(), /localhost:8080|ECONNREFUSED/);
   },
 );

@@ -4,6 +4,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
+import { createClaimChecker, type ClaimChecker } from '../../server/claims.js';
+import type { Metrics } from '../../server/metrics.js';
+import { buildMetricsApp } from '../../server/metrics-server.js';
 
 export interface Recorded {
   method: string;
@@ -134,4 +137,28 @@ export async function freePort(): Promise<number> {
   server.close();
   await once(server, 'close');
   return port;
+}
+
+/**
+ * Claims checked by the real checker (server/claims.ts) against an API server
+ * that agrees with every request: the live Canary is the request's parent,
+ * being deleted when finalize asks. For tests of what follows a claim that
+ * holds; test/server/claims.test.ts and test/integration/claims.itest.ts test
+ * the claims that do not.
+ */
+export const claimsThatHold: ClaimChecker = {
+  exists: (canary) => createClaimChecker(async () => canary).exists(canary),
+  routeWrite: (canary, write) => createClaimChecker(async () => canary).routeWrite(canary, write),
+  finalizing: (canary) =>
+    createClaimChecker(async () => ({
+      ...canary,
+      metadata: { ...canary.metadata, deletionTimestamp: '2026-11-23T09:00:00Z' },
+    })).finalizing(canary),
+};
+
+/** /metrics on its own port, as main.ts serves it. */
+export async function listenMetrics(metrics: Metrics): Promise<{ url: string; close: () => Promise<void> }> {
+  const app = buildMetricsApp(metrics);
+  const base = await listen(app);
+  return { url: `${base}/metrics`, close: () => app.close() };
 }

@@ -18,7 +18,16 @@ import { createEventRecorder } from '../../server/events.js';
 import type { TransitionListener } from '../../server/app.js';
 import { RouteDriver } from '../hooks/route-driver.js';
 import { GATEWAY, ISTIO } from '../hooks/routed-cases.js';
-import { kubeConfigFor, kubeStatus, listen, post, sendJson, startKubeStandIn } from './support.js';
+import {
+  claimsThatHold,
+  kubeConfigFor,
+  kubeStatus,
+  listen,
+  listenMetrics,
+  post,
+  sendJson,
+  startKubeStandIn,
+} from './support.js';
 
 const NOW = '2026-11-23T09:00:30Z';
 const kube: KubeApi = { releaseDeployment: async () => 'released' };
@@ -40,6 +49,7 @@ async function start(t: Test, writer: RouteWriter) {
   const app = buildApp({
     kube,
     routes: writer,
+    claims: claimsThatHold,
     clock: () => new Date(NOW),
     metrics,
     onSynced: metrics.observeSync,
@@ -48,12 +58,20 @@ async function start(t: Test, writer: RouteWriter) {
   });
   const base = await listen(app);
   t.teardown(() => app.close());
-  const scrape = async () => (await fetch(`${base}/metrics`)).text();
+  const metricsPort = await listenMetrics(metrics);
+  t.teardown(metricsPort.close);
+  const scrape = async () => (await fetch(metricsPort.url)).text();
   return { base, scrape, announced };
 }
 
 async function startWith(t: Test, writer: RouteWriter, onTransitions: TransitionListener) {
-  const app = buildApp({ kube, routes: writer, clock: () => new Date(NOW), onTransitions });
+  const app = buildApp({
+    kube,
+    routes: writer,
+    claims: claimsThatHold,
+    clock: () => new Date(NOW),
+    onTransitions,
+  });
   const base = await listen(app);
   t.teardown(() => app.close());
   return { base };

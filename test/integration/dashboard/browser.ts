@@ -29,7 +29,25 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function launch(): Promise<Browser> {
+/**
+ * `resolve` maps host names to addresses inside this browser only (Chrome's
+ * host resolver rules): how a DNS-rebinding attacker's name that now points
+ * at 127.0.0.1 is played without any DNS. It also turns off Chrome's own
+ * local-network checks, which would stop such a page's requests before they
+ * reach the dashboard: other browsers and older Chromes have none, and a user
+ * can allow them at a prompt, so the dashboard must refuse on its own, and
+ * the test must see it do so.
+ */
+export async function launch(options: { resolve?: Record<string, string> } = {}): Promise<Browser> {
+  const rules = Object.entries(options.resolve ?? {}).map(([name, address]) => `MAP ${name} ${address}`);
+  const resolving =
+    rules.length === 0
+      ? []
+      : [
+          `--host-resolver-rules=${rules.join(', ')}`,
+          '--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests,' +
+            'PrivateNetworkAccessSendPreflights,PrivateNetworkAccessRespectPreflightResults',
+        ];
   const profile = mkdtempSync(join(tmpdir(), 'canary-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: chromiumPath(),
@@ -44,6 +62,7 @@ export async function launch(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...resolving,
     ],
     viewport: { width: 1360, height: 820 },
     timeout: 120_000,

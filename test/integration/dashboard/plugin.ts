@@ -23,7 +23,10 @@ export function pluginBin(): { dir: string; remove(): void } {
 }
 
 export interface RunningDashboard {
+  /** As printed: the page's address and the run's token (`#token=…`). */
   url: string;
+  /** The token alone, to look for where it must not be. */
+  token: string;
   child: ChildProcess;
   stdout(): string;
   stderr(): string;
@@ -51,7 +54,7 @@ export async function startDashboard(
     // Loading the TypeScript source takes a while on a busy machine.
     const timer = setTimeout(() => reject(new Error(`no URL after 120s; stderr: ${stderr}`)), 120_000);
     const look = () => {
-      const m = /Dashboard: (http:\/\/\S+\/)/.exec(stdout);
+      const m = /Dashboard: (http:\/\/\S+)/.exec(stdout);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);
@@ -66,6 +69,7 @@ export async function startDashboard(
   let stopping: Promise<number> | undefined;
   return {
     url,
+    token: new URL(url).hash.replace(/^#token=/, ''),
     child,
     stdout: () => stdout,
     stderr: () => stderr,
