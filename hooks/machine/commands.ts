@@ -1,7 +1,9 @@
 /**
  * Owns what a command does to the position: apply, stop, rollback,
  * completion, promote, and the restart of a rolled-back Canary once its pod
- * template changes. The first move of a sync: nothing after it moves again.
+ * template changes. They act first in a sync; a step they take is the
+ * sync's one step (Stage.moved), though a rollback or a pause ending may
+ * still follow.
  */
 import { podTemplateRevision } from '../k8s/deployments.js';
 import type { Command } from '../observed/command.js';

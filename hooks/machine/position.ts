@@ -1,7 +1,7 @@
 /**
  * Owns where a Canary stands, as the state machine sees it (Progress), and
- * the questions it asks of that position: is it part-way, have the new replicas arrived, when
- * is the next step due.
+ * the questions it asks of that position: is it part-way, have the new
+ * replicas arrived, when is the next step due.
  */
 import { nextTickAfter } from '../k8s/cron.js';
 import { availability, type Availability } from '../k8s/deployments.js';
