@@ -30,6 +30,7 @@
  *   METACONTROLLER_ENV="GOGC=50" npm run bench:e2e     # Metacontroller's environment alone
  *   BENCH_E2E_RESULTS=path.json        # also write the figures as JSON
  *   BENCH_E2E_IDLE_SECONDS=30          # each idle window
+ *   npm run bench:e2e -- crowd         # unrelated pods instead (bench/e2e-crowd.js)
  */
 /* global fetch -- Node's own, since 18 */
 import { spawn } from 'node:child_process';
@@ -42,6 +43,11 @@ import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { URL } from 'node:url';
 import { cpuSecondsOf, memoryOf } from './lib.js';
+
+if (process.argv[2] === 'crowd') {
+  await import('./e2e-crowd.js');
+  process.exit(0);
+}
 
 const env = process.env;
 for (const name of ['E2E_STATE', 'E2E_CTL', 'KUBECONFIG', 'E2E_SERVICE_URL']) {
@@ -288,6 +294,12 @@ async function serviceSyncs() {
   return n;
 }
 
+/** Lists of pods the service made (docs/design.md §11), every outcome. */
+async function servicePodReads() {
+  const text = await (await fetch(new URL('/metrics', SERVICE))).text();
+  return [...text.matchAll(/^canary_pod_reads_total\{[^}]*\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
+}
+
 // --- the Canaries -------------------------------------------------------------
 const specs = Array.from({ length: COUNT }, (_, i) => ({ name: `c${i}`, total: 2 + (i % 3) }));
 /** @type {unknown[]} */
@@ -453,6 +465,7 @@ const cpu = (pids) => pids.map((p) => cpuSecondsOf(p));
 const pids = await Promise.all(COMPONENTS.map(pidOf));
 const cpu0 = cpu(pids);
 const syncs0 = await serviceSyncs();
+const reads0 = await servicePodReads();
 const proxy0 = JSON.parse(JSON.stringify(hookStats));
 const appliedAt = Date.now();
 await kubectl(['annotate', 'canaries', '--all', '-n', NS, 'canary.k8shuginn.io/command=apply']);
@@ -487,6 +500,7 @@ await waitFor('every v2 available', () => deploymentsAt('v2'), 300_000).catch((e
 const settledAt = Date.now();
 const cpu1 = cpu(pids);
 const syncs1 = await serviceSyncs();
+const reads1 = await servicePodReads();
 const proxy1 = JSON.parse(JSON.stringify(hookStats));
 const peaks = pids.map((p) => memoryOf(p).peakMB);
 const rssAfter = pids.map((p) => memoryOf(p).rssMB);
@@ -497,6 +511,7 @@ const idle2From = Date.now();
 await sleep(IDLE_MS);
 const idle2To = Date.now();
 const allWrites = writes();
+const readsIdle = (await servicePodReads()) - reads1;
 
 // --- figures -------------------------------------------------------------------
 const first = [];
@@ -615,6 +630,9 @@ console.log(
 );
 console.log(
   `                            canary-hooks ${svc.total} (${figures.apiWrites.canaryHooksPerStep}/step) ${JSON.stringify(svc.by)}`,
+);
+console.log(
+  `  pod reads: ${reads1 - reads0} in the rollout (${((reads1 - reads0) / (steps || 1)).toFixed(2)}/step), ${readsIdle} while idle after it`,
 );
 if (env.BENCH_E2E_RESULTS) writeFileSync(env.BENCH_E2E_RESULTS, `${JSON.stringify(figures, null, 2)}\n`);
 proxy.close();

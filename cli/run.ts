@@ -9,43 +9,9 @@ import { createCanaryApi, type CanaryApi } from './api.js';
 import { COMMAND_VALUES, listCommand, planCommand, setCommand, statusCommand, type Io } from './commands.js';
 import { DEFAULT_ADDRESS, DEFAULT_PORT, dashboardCommand } from './dashboard/command.js';
 import { CliError, EXIT, firstLine } from './errors.js';
+import { helpFor, USAGE } from './help.js';
 import { readInput, resolveTarget, type Target } from './kube.js';
-
-export const USAGE = `Usage: kubectl canary COMMAND [flags]
-
-Commands:
-  list                          Canaries with replicas, step, state and next step time
-  status NAME [-w|--watch]      Progress, replicas asked and available, next step, last rollback, conditions
-  apply NAME                    Start or resume the rollout       (command annotation: apply)
-  stop NAME                     Hold it at the current step       (command annotation: stop)
-  rollback NAME                 Go back to step 0, all old        (command annotation: rollback)
-  complete NAME                 Jump to the last step, all new    (command annotation: completion)
-  promote NAME                  End the pause, or take the step waiting for its tick (annotation: promote)
-  plan -f FILE [--from TIME]    Offline: when each step would happen and its replica split
-  dashboard [--port N] [--address IP] [--allowed-host NAME]
-                                A live web page of every Canary, with the commands as buttons. Open the
-                                URL it prints: it carries the run's access token (after #token=), which
-                                the buttons need and the pages never show
-
-Flags:
-  --kubeconfig PATH             kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)
-  --context NAME                kubeconfig context (default: the current context)
-  -n, --namespace NS            namespace (default: the context's, else "default")
-  -A, --all-namespaces          list, dashboard: every namespace
-  -f, --filename FILE           plan: the Canary manifest, "-" for stdin
-      --from TIME               plan: when apply happens (RFC 3339, or wall time in the Canary's zone; default now)
-      --timeout SECONDS         apply|stop|rollback|complete|promote (and the dashboard's buttons): how long to
-                                wait for canary-hooks (default 60)
-      --port N                  dashboard: the port to serve on (default 3100)
-      --address IP              dashboard: the address to listen on (default 127.0.0.1, this machine only)
-      --allowed-host NAME       dashboard: a host name (or NAME:PORT) the dashboard may be reached by, beyond
-                                the address itself; repeatable or comma-separated. Any other Host header is
-                                refused. Required with --address 0.0.0.0 or ::
-  -h, --help                    this help
-
-Exit codes: 0 ok, 1 usage, 2 not found, 3 unauthorized or forbidden, 4 invalid input,
-            5 no kubeconfig or cluster unreachable, 6 other failure (API error, timeout)
-`;
+import { version } from './version.js';
 
 export interface RunEnv extends Io {
   env: NodeJS.ProcessEnv;
@@ -67,6 +33,7 @@ const OPTIONS = {
   address: { type: 'string' },
   'allowed-host': { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
 } as const;
 
 const NEEDS_NAME = new Set(['status', 'apply', 'stop', 'rollback', 'complete', 'promote']);
@@ -83,13 +50,21 @@ async function dispatch(argv: readonly string[], io: RunEnv): Promise<number> {
     throw usage((err as Error).message.split('\n')[0] ?? 'bad arguments');
   }
   const { values, positionals } = parsed;
-  if (values.help || positionals.length === 0) {
-    (values.help ? io.out : io.err)(USAGE);
-    return values.help ? EXIT.ok : EXIT.usage;
+  if (values.version) {
+    io.out(`kubectl-canary ${version()}\n`);
+    return EXIT.ok;
+  }
+  if (values.help) {
+    io.out(helpFor(positionals[0]));
+    return EXIT.ok;
+  }
+  if (positionals.length === 0) {
+    io.err(USAGE);
+    return EXIT.usage;
   }
   const [command = '', ...rest] = positionals;
   if (command === 'help') {
-    io.out(USAGE);
+    io.out(helpFor(rest[0]));
     return EXIT.ok;
   }
   if (command !== 'list' && command !== 'plan' && command !== 'dashboard' && !NEEDS_NAME.has(command)) {

@@ -1,28 +1,13 @@
-/** Owns the customize hook: it asks Metacontroller for the pods the Canary's selector picks, and its route. */
-import { isPlainObject } from './k8s/json.js';
-import { routeRules } from './routers/related.js';
-import { isEmptySelector } from './k8s/selectors.js';
-import type { CustomizeRequest, CustomizeResponse, LabelSelector } from './wire/index.js';
-
 /**
- * An empty or malformed selector asks for no pods at all: to Metacontroller an
- * empty one means every pod in the namespace, which would cost every sync
- * dearly and tell us nothing. The sync hook reports the bad selector.
+ * Owns the customize hook: it asks Metacontroller for the Canary's route (by name),
+ * and for no pods. Metacontroller keeps one informer per related kind over
+ * the whole cluster, whatever the selector, so asking for the few pods of
+ * one Deployment made it cache every pod of the cluster; the server reads
+ * them itself, when they can matter (hooks/pod-read.ts, docs/design.md §11).
  */
-export function decideCustomize(request: CustomizeRequest): CustomizeResponse {
-  const routes = routeRules(request.parent);
-  const pods = podRules(request);
-  return { relatedResources: [...pods, ...routes] };
-}
+import { routeRules } from './routers/related.js';
+import type { CustomizeRequest, CustomizeResponse } from './wire/index.js';
 
-function podRules(request: CustomizeRequest): CustomizeResponse['relatedResources'] {
-  const raw = request.parent.spec?.selector;
-  if (!isPlainObject(raw)) return [];
-  const selector: LabelSelector = {};
-  if (isPlainObject(raw.matchLabels)) selector.matchLabels = raw.matchLabels as Record<string, string>;
-  if (Array.isArray(raw.matchExpressions)) {
-    selector.matchExpressions = raw.matchExpressions as LabelSelector['matchExpressions'];
-  }
-  if (isEmptySelector(selector)) return [];
-  return [{ apiVersion: 'v1', resource: 'pods', labelSelector: selector }];
+export function decideCustomize(request: CustomizeRequest): CustomizeResponse {
+  return { relatedResources: routeRules(request.parent) };
 }

@@ -57,7 +57,6 @@ function finalizingStatus(canary: Canary, owned: number): CanaryStatus {
         : 'Canary is being deleted: its Deployments are released and keep their replicas',
     observedCommand: prior.observedCommand,
     lastStepTime: prior.lastStepTime,
-    nextStepTime: null,
     rollback: prior.rollback,
     conditions: prior.conditions,
     ...scaleStatus(canary.spec.selector, prior),

@@ -24,11 +24,12 @@ import { position, transition, type Transition } from './machine/transitions.js'
 import { readCommand, unknownCommandMessage } from './observed/command.js';
 import { observe } from './observed/observed.js';
 import { missingDeployments, specProblem } from './observed/problem.js';
-import { observedDeployments, observedPods } from './observed/request.js';
+import { observedDeployments, observedPods, type PodReadFailure } from './observed/request.js';
 import { observeTraffic } from './observed/route.js';
 import { startingPoint } from './observed/start.js';
 import { renderDecision, type SyncDecision } from './render/decision.js';
 import { errorDecision } from './render/error.js';
+import { podsUnreadTransition } from './status/pods.js';
 import { parseSpec } from './spec/parse.js';
 import { trafficTransitions } from './traffic/write.js';
 import type { Deployment, SyncRequest, SyncResponse } from './wire/index.js';
@@ -39,7 +40,11 @@ export { AVAILABILITY_RETRY_SECONDS } from './render/resync.js';
 export { MESSAGES } from './status/message.js';
 export type { Position, RollbackReason, Transition, TransitionKind } from './machine/transitions.js';
 
-export function decideSync(request: SyncRequest, now: Date): SyncDecision {
+/**
+ * `podsUnread`: the server had to read the new Deployment's pods and could
+ * not (docs/design.md §11); the sync then decides nothing that needs them.
+ */
+export function decideSync(request: SyncRequest, now: Date, podsUnread?: PodReadFailure): SyncDecision {
   const canary = request.parent;
   const nowText = rfc3339(now);
   const deployments = observedDeployments(request);
@@ -60,6 +65,7 @@ export function decideSync(request: SyncRequest, now: Date): SyncDecision {
     newDeployment: deployments.get(spec.newDeployment) as Deployment,
     pods: observedPods(request),
     traffic: traffic.view,
+    ...(podsUnread ? { podsUnread } : {}),
     now,
     nowText,
   });
@@ -94,9 +100,11 @@ export function decideSync(request: SyncRequest, now: Date): SyncDecision {
   stage = scheduledStep(timedPauses(automaticRollback(stage, o), o), o);
 
   const { response, routeWrite } = renderDecision(stage.progress, o, prior, reading, deployments);
+  const unread = podsUnreadTransition(stage.progress, o, prior);
   const announced = [
     ...transitions,
     ...stage.transitions,
+    ...(unread ? [unread] : []),
     ...trafficTransitions(o, stage.progress, routeWrite),
   ];
   return {

@@ -22,11 +22,18 @@ import {
 } from '../hooks/wire/index.js';
 import { parseHookBody } from './body.js';
 import { noApiClaims, type ClaimChecker } from './claims.js';
-import { DEFAULT_LIMITS, HOOK_PATHS, PROBE_PATHS, type RequestLimits } from './config.js';
+import {
+  DEFAULT_LIMITS,
+  DEFAULT_POD_READ_TIMEOUT_MS,
+  HOOK_PATHS,
+  PROBE_PATHS,
+  type RequestLimits,
+} from './config.js';
 import { releaseClaimed } from './finalize.js';
 import type { KubeApi } from './kube.js';
 import { boundDecision, capInFlight, createOnceLog, cut, serverFactoryFor } from './limits.js';
 import { createMetrics, outcomeOf, type Metrics } from './metrics.js';
+import { podsForSync, unavailablePodReader, type PodReader } from './pods.js';
 import { carryOutRouteWrite, logRouteWrite, unavailableRouteWriter, type RouteWriter } from './traffic.js';
 
 /** Told about every change a sync decided; must not throw or block (see server/events.ts). */
@@ -49,6 +56,9 @@ export interface AppDeps {
   routes?: RouteWriter;
   /** Checks a request's claim before each write of the service's own; without it nothing is written. */
   claims?: ClaimChecker;
+  /** Lists a new Deployment's pods when a sync needs them (server/pods.ts); without it every read fails as "no API". */
+  pods?: PodReader;
+  podReadTimeoutMs?: number;
   clock?: () => Date;
   metrics?: Metrics;
   logger?: FastifyServerOptions['logger'];
@@ -76,6 +86,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const limits: RequestLimits = { ...DEFAULT_LIMITS, ...deps.limits };
   // A false claim is logged once per Canary and kind, not once per request.
   const refusals = createOnceLog();
+  const pods = deps.pods ?? unavailablePodReader('no Kubernetes API configured');
+  const podReadTimeoutMs = deps.podReadTimeoutMs ?? DEFAULT_POD_READ_TIMEOUT_MS;
 
   const app = Fastify({
     logger: deps.logger ?? false,
@@ -145,7 +157,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     HOOK_PATHS.sync,
     { schema: { body: SyncRequest, response: { 200: SyncResponse, ...errors } } },
     async (request) => {
-      let decision = boundDecision(decideSync(request.body, clock()));
+      // Pods only when the rollback rule could use them (docs/design.md §11).
+      const read = await podsForSync(request.body, pods, podReadTimeoutMs);
+      if (read.outcome !== undefined) metrics.observePodRead(read.outcome);
+      let decision = boundDecision(decideSync(read.request, clock(), read.failure));
       // The route's weights are written before Metacontroller hears the answer (SPEC section 9).
       const written = await carryOutRouteWrite(routes, decision, request.body.parent, clock(), claims);
       if (written) {

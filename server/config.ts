@@ -57,7 +57,12 @@ export interface ServiceConfig {
   eventsEnabled: boolean;
   /** After SIGTERM, how long /readyz says 503 while still serving, so endpoints drop this pod first. */
   shutdownDelaySeconds: number;
+  /** The bound on one read of a new Deployment's pods; a third of the sync hook's timeout bounds it too. */
+  podReadTimeoutMs: number;
 }
+
+/** A read that takes longer is given up; the sync answers without pods and says why. */
+export const DEFAULT_POD_READ_TIMEOUT_MS = 3000;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -132,5 +137,11 @@ export function readConfig(env: NodeJS.ProcessEnv): ServiceConfig {
     ),
     eventsEnabled: flag('EVENTS_ENABLED', env.EVENTS_ENABLED, true),
     shutdownDelaySeconds: wholeSeconds('SHUTDOWN_DELAY_SECONDS', env.SHUTDOWN_DELAY_SECONDS, 5, 300),
+    podReadTimeoutMs: positiveInteger(
+      'POD_READ_TIMEOUT_MS',
+      env.POD_READ_TIMEOUT_MS,
+      DEFAULT_POD_READ_TIMEOUT_MS,
+      60_000,
+    ),
   };
 }

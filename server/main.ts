@@ -9,12 +9,14 @@ import { createEventRecorder, kubeEventSink, type EventRecorder } from './events
 import { connectToApi, createKubeApi, type KubeApi } from './kube.js';
 import { createMetrics } from './metrics.js';
 import { buildMetricsApp } from './metrics-server.js';
+import { createPodReader, unavailablePodReader, type PodReader } from './pods.js';
 import { createRouteWriter, unavailableRouteWriter, type RouteWriter } from './traffic.js';
 
 interface ApiParts {
   kube: KubeApi;
   routes: RouteWriter;
   claims: ClaimChecker;
+  pods: PodReader;
   events: EventRecorder | undefined;
   /** Why there is no API, when there is none. */
   problem?: string;
@@ -38,6 +40,7 @@ function apiParts(eventsEnabled: boolean, log: () => FastifyBaseLogger): ApiPart
       },
       routes: unavailableRouteWriter(problem),
       claims: noApiClaims(problem),
+      pods: unavailablePodReader(problem),
       events: undefined,
     };
   }
@@ -47,6 +50,7 @@ function apiParts(eventsEnabled: boolean, log: () => FastifyBaseLogger): ApiPart
     kube: createKubeApi(config),
     routes: createRouteWriter(config),
     claims,
+    pods: createPodReader(config),
     events: eventsEnabled
       ? createEventRecorder({
           sink: kubeEventSink(config),
@@ -66,6 +70,8 @@ async function main(): Promise<void> {
     kube: api.kube,
     routes: api.routes,
     claims: api.claims,
+    pods: api.pods,
+    podReadTimeoutMs: config.podReadTimeoutMs,
     lifecycle,
     metrics,
     logger: { level: config.logLevel },
@@ -77,7 +83,7 @@ async function main(): Promise<void> {
   const metricsApp = buildMetricsApp(metrics);
   if (api.problem !== undefined) {
     app.log.warn(
-      `no Kubernetes API (${api.problem}): every hook is answered; route writes, finalize releases and Events are off, and each decision that needs them says so`,
+      `no Kubernetes API (${api.problem}): every hook is answered; pod reads, route writes, finalize releases and Events are off, and each decision that needs them says so`,
     );
   } else {
     app.log.info({ eventsEnabled: api.events !== undefined }, 'Kubernetes Events on Canary transitions');

@@ -19,6 +19,8 @@ export interface Metrics {
   observeFinalize(canary: Canary, response: FinalizeResponse): void;
   /** One write on a route of spec.trafficRouting, by router and outcome (server/traffic.ts). */
   observeRoutePatch(router: string, outcome: string): void;
+  /** One read of a new Deployment's pods (server/pods.ts), by outcome; at rest there are none. */
+  observePodRead(outcome: string): void;
 }
 
 /** Seconds between steps: a minute-by-minute demo up to a weekly schedule. */
@@ -130,6 +132,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     'Writes of the weights on a route, by router (gatewayAPI, istio) and outcome (success, conflict, forbidden, not_found, error)',
     ['router', 'outcome'],
   );
+  const podReads = counter(
+    'canary_pod_reads_total',
+    "Lists of a new Deployment's pods through the API, by outcome (success, timeout, forbidden, unreachable, no_api, error)",
+    ['outcome'],
+  );
   const stepInterval = new Histogram({
     name: 'canary_step_interval_seconds',
     help: 'Time from one step of a Canary to its next step taken on schedule',
@@ -182,7 +189,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         replicas.set({ ...labels, deployment: 'old' }, s.oldReplicas);
         replicas.set({ ...labels, deployment: 'new' }, s.newReplicas);
         trafficWeight.set(labels, s.weight);
-        const next = s.nextStepTime === null ? Number.NaN : Date.parse(s.nextStepTime) / 1000;
+        const next = s.nextStepTime === undefined ? Number.NaN : Date.parse(s.nextStepTime) / 1000;
         if (Number.isFinite(next)) nextStep.set(labels, next);
         else nextStep.remove(labels);
       } catch {
@@ -203,6 +210,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     observeRoutePatch(router, outcome) {
       routePatches.inc({ router, outcome });
+    },
+    observePodRead(outcome) {
+      podReads.inc({ outcome });
     },
     observeRequest(hook, outcome, seconds) {
       requests.inc({ hook, outcome });

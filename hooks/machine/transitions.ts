@@ -18,7 +18,8 @@ export type TransitionKind =
   | 'Promoted'
   | 'RouteInvalid'
   | 'WeightSet'
-  | 'RoutePatchFailed';
+  | 'RoutePatchFailed'
+  | 'PodsUnreadable';
 
 export type RollbackReason = 'CrashLoopBackOff' | 'ProgressDeadlineExceeded' | 'RollbackCommand';
 

@@ -7,6 +7,7 @@
 import type { CanarySpec } from '../spec/parse.js';
 import { rolloutOf, type Rollout } from '../steps/rollout.js';
 import type { Canary, Deployment, Pod } from '../wire/index.js';
+import type { PodReadFailure } from './request.js';
 import type { TrafficView } from './route.js';
 
 export interface Observed {
@@ -18,6 +19,8 @@ export interface Observed {
   pods: readonly Pod[];
   /** The route of spec.trafficRouting as observed (hooks/observed/route.ts), or undefined without a router. */
   traffic: TrafficView | undefined;
+  /** The server had to read the pods and could not (docs/design.md §11): `pods` is empty, not known empty. */
+  podsUnread?: PodReadFailure;
   now: Date;
   nowText: string;
 }

@@ -96,10 +96,9 @@ export function renderDecision(
   // While paused the next step is due when the pause ends (unknown for one that waits for promote).
   const next = running && isPaused(p) ? p.pause.until : due ? rfc3339(due) : null;
   const left = completionLeft(p, o, target, split);
-  // Only a routed Canary's message says what is left: with surge alone, as for every
-  // other step, it does not tell the old Deployment's step-down apart.
-  const completing =
-    o.traffic !== undefined && left !== undefined ? `${MESSAGES.complete}: ${left}` : undefined;
+  // `complete` is decided at once, but until the old Deployment follows (surge) or the
+  // route shows 100% the message says what is left, as the Complete condition does.
+  const completing = left !== undefined ? `${MESSAGES.complete}: ${left}` : undefined;
   const message =
     reading.kind === 'unknown'
       ? unknownCommandMessage(reading.value)
@@ -115,14 +114,14 @@ export function renderDecision(
     message,
     observedCommand: p.observedCommand,
     lastStepTime: p.lastStepTime,
-    nextStepTime: next,
+    ...(next === null ? {} : { nextStepTime: next }),
     rollback: p.rollback,
     conditions: statusConditions(
       prior.conditions,
       {
         Valid: validCondition(),
         CommandAccepted: commandCondition(reading, p.observedCommand),
-        Progressing: progressingCondition(p, waiting, left),
+        Progressing: progressingCondition(p, o, waiting, left),
         StepAvailable: stepAvailableCondition(p, o),
         RolledBack: rolledBackCondition(p),
         Complete: completeCondition(p.state, left),

@@ -62,7 +62,6 @@ export function errorDecision(
     message: problem.message,
     observedCommand: prior.observedCommand,
     lastStepTime: prior.lastStepTime,
-    nextStepTime: null,
     rollback: prior.rollback,
     conditions: statusConditions(
       prior.conditions,

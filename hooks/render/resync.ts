@@ -13,6 +13,7 @@ import {
   type Progress,
 } from '../machine/position.js';
 import type { Observed } from '../observed/observed.js';
+import { unreadPods } from '../status/pods.js';
 
 /** How soon to look again while waiting for the new replicas to become available. */
 export const AVAILABILITY_RETRY_SECONDS = 10;
@@ -27,6 +28,8 @@ export function resyncAfter(
   const wakeups: number[] = [];
   // Old replicas held for new ones still starting: look again soon to let them go.
   if (surging) wakeups.push(AVAILABILITY_RETRY_SECONDS);
+  // Pods that could not be read are tried again soon, not at the next tick.
+  if (unreadPods(p, o) !== undefined) wakeups.push(AVAILABILITY_RETRY_SECONDS);
   const ms = (time: number) => (time - o.now.getTime()) / 1000;
   if (isPaused(p)) {
     if (p.pause.until !== null) wakeups.push(ms(Date.parse(p.pause.until)));

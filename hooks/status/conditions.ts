@@ -17,6 +17,7 @@ import {
 import { unknownCommandMessage, type CommandReading } from '../observed/command.js';
 import type { Observed } from '../observed/observed.js';
 import type { PriorStatus } from '../observed/prior.js';
+import { capitalised, PODS_UNREAD_REASON, unreadPods } from './pods.js';
 import {
   CONDITION_TYPES,
   type CanaryState,
@@ -110,9 +111,21 @@ export function commandCondition(reading: CommandReading, observedCommand: strin
 
 export function progressingCondition(
   p: Progress,
+  o: Observed,
   waiting: Availability | undefined,
   left: string | undefined,
 ): ConditionUpdate {
+  const unread = unreadPods(p, o);
+  if (unread !== undefined) {
+    const running = p.state === 'running';
+    return {
+      type: 'Progressing',
+      status: running ? 'True' : 'False',
+      reason: PODS_UNREAD_REASON,
+      message: capitalised(unread),
+      ...(running ? { since: p.runningSince ?? undefined } : {}),
+    };
+  }
   if (p.state === 'running' && isPaused(p)) {
     return {
       type: 'Progressing',

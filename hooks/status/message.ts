@@ -7,6 +7,7 @@ import { findCrashLoopingPod } from '../k8s/pods.js';
 import { untilText } from '../machine/moves.js';
 import { isPaused, isRolledBack, type Progress } from '../machine/position.js';
 import type { Observed } from '../observed/observed.js';
+import { unreadPods } from './pods.js';
 
 export const MESSAGES = {
   pending: 'Canary is Pending',
@@ -19,6 +20,10 @@ export const MESSAGES = {
 
 export function stateMessage(p: Progress, o: Observed, waiting: Availability | undefined): string {
   if (p.state === 'complete') return MESSAGES.complete;
+  const unread = unreadPods(p, o);
+  if (unread !== undefined) {
+    return `${p.state === 'running' ? MESSAGES.running : MESSAGES.stopped}: ${unread}`;
+  }
   if (p.state === 'running') {
     const crash = o.spec.enableRollback ? undefined : findCrashLoopingPod(o.pods, o.newDeployment);
     if (crash) {

@@ -184,7 +184,11 @@ export const CanaryStatus = Type.Object({
   message: Type.String(),
   observedCommand: Type.String(),
   lastStepTime: NullableString({ format: 'date-time' }),
-  nextStepTime: NullableString({ format: 'date-time' }),
+  /**
+   * When the next step is due; left out when none is (kubectl prints a null
+   * printer column as `<no value>`, a missing one as `<none>`).
+   */
+  nextStepTime: Type.Optional(Type.String({ format: 'date-time' })),
   rollback: Nullable(RollbackRecord),
   conditions: Type.Array(Condition),
   // Before sequence, which hooks/render/numbered.ts adds last: the serializer writes keys in this order.
@@ -203,7 +207,11 @@ export type CanaryStatus = Static<typeof CanaryStatus>;
  * Read defensively, field by field (see `hooks/observed/prior.ts`).
  */
 export const ObservedStatus = Type.Object({}, Open);
-export type ObservedStatus = Partial<CanaryStatus> & { observedGeneration?: number };
+export type ObservedStatus = Partial<Omit<CanaryStatus, 'nextStepTime'>> & {
+  observedGeneration?: number;
+  /** null in a status an older service wrote. */
+  nextStepTime?: string | null;
+};
 
 export const Canary = Type.Object(
   {
@@ -239,6 +247,7 @@ export const Deployment = Type.Object(
           replicas: Type.Optional(Type.Integer()),
           readyReplicas: Type.Optional(Type.Integer()),
           availableReplicas: Type.Optional(Type.Integer()),
+          unavailableReplicas: Type.Optional(Type.Integer()),
           updatedReplicas: Type.Optional(Type.Integer()),
         },
         Open,

@@ -32,6 +32,13 @@ t.test('exit codes and streams as a shell sees them', async (t) => {
   t.equal(help.code, EXIT.ok);
   t.match(help.stdout, /^Usage: kubectl canary COMMAND/);
 
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+  const version = await kubectlCanary(['--version'], env);
+  t.same(version, { code: EXIT.ok, stdout: `kubectl-canary ${pkg.version}\n`, stderr: '' }, '--version');
+  const planHelp = await kubectlCanary(['plan', '--help'], env);
+  t.equal(planHelp.code, EXIT.ok);
+  t.match(planHelp.stdout, /^Usage: kubectl canary plan -f FILE/, 'plan --help: plan only');
+
   const noConfig = await kubectlCanary(['list'], env);
   t.equal(noConfig.code, EXIT.unreachable);
   t.equal(noConfig.stdout, '');

@@ -1,6 +1,6 @@
 /**
- * The README's step-list walkthrough ("Step lists, pauses and promote"),
- * command by command as a user types them, on the real engine (as
+ * The step-list walkthrough of docs/step-lists.md, command by command as a
+ * user types them (read from the page, so the page stays true), on the real engine (as
  * walkthrough.e2e.ts: Metacontroller, the Deployment controller, KWOK,
  * canary-hooks from the bundle): the seed's Argo-style list from
  * manifests/examples-steps/, setWeight 20, a manual pause, then 40, 60 and
@@ -13,6 +13,7 @@
 import t from 'tap';
 import { changes, decisionsFromLog } from './lib/analysis.js';
 import { parseTable, serviceLog, sleep, workspace } from './lib/cluster.js';
+import { argv, commandsOf, readPage } from './lib/page.js';
 import { Recorder } from './lib/recorder.js';
 import {
   RFC3339,
@@ -32,7 +33,25 @@ const OLD = 'my-app-v1';
 const NEW = 'my-app-v2';
 const TOTAL = 10;
 const STEPS = 8;
-const NO_VALUE = '<no value>';
+/** NEXTSTEP when no step is due: the status leaves nextStepTime out, and kubectl prints <none>. */
+const NO_VALUE = '<none>';
+/** The commands docs/step-lists.md shows for this walkthrough, in order: what this test types. */
+const TYPED = [
+  'kubectl apply -k manifests/examples-steps/',
+  'kubectl canary apply my-app',
+  'kubectl get canaries -o wide -w',
+  'kubectl canary status my-app',
+  'kubectl canary promote my-app',
+  'kubectl canary promote my-app',
+];
+const PAGE_COMMANDS = commandsOf(readPage('docs/step-lists.md'));
+
+/** The `kubectl` arguments of the page's command `i` of TYPED. */
+function typed(i: number): string[] {
+  const [kubectl, ...args] = argv(TYPED[i] ?? '');
+  if (kubectl !== 'kubectl') throw new Error(`command ${i} is not kubectl`);
+  return args;
+}
 const PAUSE_MS = 20_000;
 /** The list of manifests/examples-steps/: set-steps by weight, pauses by kind. */
 const LIST: ({ weight: number } | { pause: 'Manual' | 'Duration' })[] = [
@@ -76,8 +95,15 @@ async function wideRow(): Promise<{ header: string[]; row: Row }> {
 
 let watch: ReturnType<typeof background> | undefined;
 
+await t.test('0. docs/step-lists.md shows the commands this test types, in order', async (t) => {
+  t.same(
+    PAGE_COMMANDS.filter((c) => TYPED.includes(c)),
+    TYPED,
+  );
+});
+
 await t.test('1. apply -k the list: pending at step 0 of 8', async (t) => {
-  const out = await ws.kubectlOk(['apply', '-k', 'manifests/examples-steps/']);
+  const out = await ws.kubectlOk(typed(0));
   t.same(
     out.trim().split('\n'),
     [
@@ -104,9 +130,9 @@ await t.test('1. apply -k the list: pending at step 0 of 8', async (t) => {
 });
 
 await t.test('2. kubectl canary apply: 20% on v2, then the manual pause holds', async (t) => {
-  watch = background(ws, ['get', 'canaries', '-o', 'wide', '-w']);
+  watch = background(ws, typed(2));
   t.equal(
-    (await ws.kubectlOk(['canary', 'apply', NAME])).trim(),
+    (await ws.kubectlOk(typed(1))).trim(),
     `canary/${NAME} annotated: canary.k8shuginn.io/command=apply`,
   );
   const paused = await waitStatus(ws, NAME, 'paused at step 2', (s) => s.currentStep === 2, 60_000);
@@ -123,7 +149,7 @@ await t.test('2. kubectl canary apply: 20% on v2, then the manual pause holds', 
     totalSteps: String(STEPS),
     nextStep: NO_VALUE,
   });
-  const status = await ws.kubectlOk(['canary', 'status', NAME]);
+  const status = await ws.kubectlOk(typed(3));
   t.comment(status);
   t.match(status, /^Progress:\s+\[.*\] 2\/8 \(25%\)$/m, 'kubectl canary status: progress');
   t.match(status, /^Weight:\s+20% on the new version$/m, 'kubectl canary status: weight');
@@ -149,7 +175,7 @@ let promotedAt = 0;
 await t.test('3. promote: 40, 60 and 80% with their 20 s pauses, then complete', async (t) => {
   promotedAt = Date.now();
   t.equal(
-    (await ws.kubectlOk(['canary', 'promote', NAME])).trim(),
+    (await ws.kubectlOk(typed(4))).trim(),
     `canary/${NAME} annotated: canary.k8shuginn.io/command=promote`,
   );
   const timed = await waitStatus(ws, NAME, 'the 20 s pause at step 4', (s) => s.currentStep === 4, 60_000);
@@ -296,7 +322,7 @@ await t.test('4. each timed pause lasts its 20 s; the log has each decision once
 
 await t.test('5. promote again: already acted on, so removed and given again; nothing moves', async (t) => {
   const before = await getCanary(ws, NAME);
-  const out = await ws.kubectl(['canary', 'promote', NAME]);
+  const out = await ws.kubectl(typed(5));
   t.comment(JSON.stringify(out));
   t.equal(out.code, 0, 'exit 0');
   t.match(

@@ -1,6 +1,6 @@
 /**
- * The README walkthrough ("Walkthrough: my-app from v1 to v2"), command by
- * command as a user types them, on the real engine: Metacontroller v4.17,
+ * The walkthrough of docs/getting-started.md, command by command as a user
+ * types them (read from the page, so the page stays true), on the real engine: Metacontroller v4.17,
  * the Deployment and ReplicaSet controllers, the scheduler, KWOK for kubelets
  * and canary-hooks from the bundle the image runs. Each step checks what the
  * README prints, and the replicas the Deployment controller really reaches.
@@ -42,6 +42,7 @@ import {
   stepSequence,
 } from './lib/analysis.js';
 import { parseTable, report, serviceLog, sleep, waitFor, workspace } from './lib/cluster.js';
+import { argv, readPage, stepCommands } from './lib/page.js';
 import { Recorder } from './lib/recorder.js';
 import {
   COLUMNS,
@@ -68,8 +69,47 @@ const STEP = 2;
 const STEPS = 5;
 const ANNOTATED = 'canary.canary.k8shuginn.io/my-app annotated';
 const CRASH_LABEL = 'canary-e2e/crash';
-/** How kubectl 1.36 prints the null nextStepTime in NEXTSTEP, as the README shows it. */
-const NO_VALUE = '<no value>';
+/** NEXTSTEP when no step is due: the status leaves nextStepTime out, and kubectl prints <none>. */
+const NO_VALUE = '<none>';
+const PAGE = readPage('docs/getting-started.md');
+/** The commands the page shows, step by step: what this test types. */
+const TYPED: Record<number, string[]> = {
+  1: ['kubectl apply -k manifests/examples/', 'kubectl get canaries -o wide'],
+  2: [
+    'kubectl annotate canary my-app canary.k8shuginn.io/command=apply --overwrite',
+    'kubectl get canaries -o wide -w',
+  ],
+  3: [
+    'kubectl annotate canary my-app canary.k8shuginn.io/command=rollback --overwrite',
+    'kubectl get canary my-app -o wide',
+  ],
+  4: [
+    'kubectl set image deployment/my-app-v2 my-app=busybox:1.36',
+    'kubectl annotate canary my-app canary.k8shuginn.io/command=apply --overwrite',
+    'kubectl get canaries -o wide -w',
+    `kubectl get canary my-app -o jsonpath='{.status.rollback}{"\\n"}'`,
+    'kubectl set image deployment/my-app-v2 my-app=containersol/k8s-deployment-strategies',
+    'kubectl get canary my-app -o wide',
+  ],
+  5: [
+    'kubectl annotate canary my-app canary.k8shuginn.io/command=completion --overwrite',
+    'kubectl get canary my-app -o wide',
+  ],
+  6: [
+    `kubectl get canary my-app -o jsonpath='{.status.observedCommand}{"\\n"}'`,
+    'kubectl annotate canary my-app canary.k8shuginn.io/command-',
+    'kubectl annotate canary my-app canary.k8shuginn.io/command=rollback',
+  ],
+  7: ['kubectl delete canary my-app', 'kubectl get deployments -l app=my-app'],
+};
+
+/** The `kubectl` arguments of command `i` of step `step`, as the page shows it. */
+function typed(step: number, i: number): string[] {
+  const [kubectl, ...args] = argv(stepCommands(PAGE, step)[i] ?? '');
+  if (kubectl !== 'kubectl')
+    throw new Error(`docs/getting-started.md step ${step}: command ${i} is not kubectl`);
+  return args;
+}
 
 const ws = await workspace('e2e-walk');
 const canaryKey = `${ws.namespace}/${NAME}`;
@@ -133,8 +173,14 @@ async function reaches(tt: Test, step: number): Promise<void> {
 // step, so the status is not rewritten per replica started.
 const waitingOrRunning = /^Canary is Running(: waiting for my-app-v2 to have \d+ replicas? available)?$/;
 
+await t.test('0. docs/getting-started.md shows the commands this test types', async (t) => {
+  for (const [step, commands] of Object.entries(TYPED)) {
+    t.same(stepCommands(PAGE, Number(step)), commands, `step ${step}`);
+  }
+});
+
 await t.test('1. deploy the app and the Canary: it waits at step 0', async (t) => {
-  const out = await ws.kubectlOk(['apply', '-k', 'manifests/examples/']);
+  const out = await ws.kubectlOk(typed(1, 0));
   t.same(
     out.trim().split('\n'),
     [
@@ -146,7 +192,7 @@ await t.test('1. deploy the app and the Canary: it waits at step 0', async (t) =
     'kubectl apply -k prints what it created',
   );
   await waitStatus(ws, NAME, 'a status', (s) => s.state !== undefined);
-  const shown = await table(['get', 'canaries', '-o', 'wide']);
+  const shown = await table(typed(1, 1));
   t.same(shown.header, WIDE_COLUMNS, '-o wide columns');
   t.same(shown.row, wide(10, 0, 0, 'stop', 'Canary is Pending', NO_VALUE), 'pending at step 0');
   t.match(shown.age, /^\d+s$/, 'AGE in seconds');
@@ -173,13 +219,8 @@ await t.test('2. apply: step 1 at once, then one step on every tick', async (t) 
     timeoutMs: 70_000,
     intervalMs: 500,
   });
-  t.equal(
-    (
-      await ws.kubectlOk(['annotate', 'canary', NAME, 'canary.k8shuginn.io/command=apply', '--overwrite'])
-    ).trim(),
-    ANNOTATED,
-  );
-  const watch = background(ws, ['get', 'canaries', '-o', 'wide', '-w']);
+  t.equal((await ws.kubectlOk(typed(2, 0))).trim(), ANNOTATED);
+  const watch = background(ws, typed(2, 1));
   const first = await waitStatus(
     ws,
     NAME,
@@ -236,7 +277,8 @@ await t.test('2. apply: step 1 at once, then one step on every tick', async (t) 
     stepTimes[step] = c.status?.lastStepTime ?? '';
     await reaches(t, step);
   }
-  const done = await waitStatus(ws, NAME, 'complete', (s) => s.state === 'complete');
+  // Complete as the last step is taken; the message says what is left until v1 is down to 0.
+  const done = await waitStatus(ws, NAME, 'complete', (s) => s.state === 'complete' && s.oldReplicas === 0);
   t.equal(done.status?.message, 'Canary is complete');
   await sleep(1000);
   const lines = await watch.stop();
@@ -274,6 +316,13 @@ await t.test('2. apply: step 1 at once, then one step on every tick', async (t) 
     t.match(r.nextStep ?? '', ON_THE_MINUTE, `step ${r.step}: NEXTSTEP is the next tick`);
     t.equal(r.weight, String(20 * Number(r.step)), `step ${r.step}: WEIGHT`);
   }
+  for (const r of rows.filter((r) => r.state === 'complete' && r.old !== '0')) {
+    t.match(
+      r.message,
+      /^Canary is complete: my-app-v1 keeps \d+ replicas until 10 replicas of my-app-v2 are available \(\d+ now\)$/,
+      `complete with v1 at ${r.old}: the message says what is left`,
+    );
+  }
   const last = rows[rows.length - 1];
   t.same(last, wide(0, 10, 5, 'complete', 'Canary is complete', NO_VALUE), 'the last row');
 
@@ -290,14 +339,9 @@ await t.test('2. apply: step 1 at once, then one step on every tick', async (t) 
 });
 
 await t.test('3. rollback by hand: every replica back on v1 at once', async (t) => {
-  t.equal(
-    (
-      await ws.kubectlOk(['annotate', 'canary', NAME, 'canary.k8shuginn.io/command=rollback', '--overwrite'])
-    ).trim(),
-    ANNOTATED,
-  );
+  t.equal((await ws.kubectlOk(typed(3, 0))).trim(), ANNOTATED);
   const c = await waitStatus(ws, NAME, 'rolled back', (s) => s.state === 'stop' && s.currentStep === 0);
-  const shown = await table(['get', 'canary', NAME, '-o', 'wide']);
+  const shown = await table(typed(3, 1));
   t.same(shown.header, WIDE_COLUMNS);
   t.same(shown.row, wide(10, 0, 0, 'stop', `[${c.status?.rollback?.time}] Canary is rollbacked`, NO_VALUE));
   t.match(c.status?.rollback, { time: RFC3339, reason: /^RollbackCommand: / }, 'status.rollback');
@@ -307,10 +351,7 @@ await t.test('3. rollback by hand: every replica back on v1 at once', async (t) 
 let brokenTemplate = '';
 
 await t.test('4. an automatic rollback on a crashing v2, and the restart on a fix', async (t) => {
-  t.equal(
-    (await ws.kubectlOk(['set', 'image', 'deployment/my-app-v2', 'my-app=busybox:1.36'])).trim(),
-    'deployment.apps/my-app-v2 image updated',
-  );
+  t.equal((await ws.kubectlOk(typed(4, 0))).trim(), 'deployment.apps/my-app-v2 image updated');
   // What busybox does on a kubelet, KWOK does to pods with this label.
   await ws.kubectlOk([
     'patch',
@@ -320,13 +361,9 @@ await t.test('4. an automatic rollback on a crashing v2, and the restart on a fi
     JSON.stringify({ spec: { template: { metadata: { labels: { [CRASH_LABEL]: 'true' } } } } }),
   ]);
   brokenTemplate = canonicalJson((await getDeployment(ws, NEW)).spec.template);
-  const watch = background(ws, ['get', 'canaries', '-o', 'wide', '-w']);
-  t.equal(
-    (
-      await ws.kubectlOk(['annotate', 'canary', NAME, 'canary.k8shuginn.io/command=apply', '--overwrite'])
-    ).trim(),
-    ANNOTATED,
-  );
+  const watch = background(ws, typed(4, 2));
+  const appliedAt = Date.now();
+  t.equal((await ws.kubectlOk(typed(4, 1))).trim(), ANNOTATED);
   const c = await waitStatus(
     ws,
     NAME,
@@ -334,6 +371,8 @@ await t.test('4. an automatic rollback on a crashing v2, and the restart on a fi
     (s) => /^CrashLoopBackOff: /.test(s.rollback?.reason ?? ''),
     60_000,
   );
+  // The pods are read by the service now, only once v2 shows them unavailable (docs/design.md §11).
+  t.comment(`apply to automatic rollback: ${((Date.now() - appliedAt) / 1000).toFixed(1)} s`);
   await sleep(1000);
   const printed = await watch.stop();
   for (const line of printed) t.comment(line);
@@ -353,9 +392,7 @@ await t.test('4. an automatic rollback on a crashing v2, and the restart on a fi
     wide(10, 0, 0, 'stop', `[${c.status?.rollback?.time}] Canary is rollbacked`, NO_VALUE),
   );
 
-  const rollback = JSON.parse(
-    await ws.kubectlOk(['get', 'canary', NAME, '-o', 'jsonpath={.status.rollback}{"\\n"}']),
-  ) as Record<string, string>;
+  const rollback = JSON.parse(await ws.kubectlOk(typed(4, 3))) as Record<string, string>;
   t.same(
     Object.keys(rollback).sort(),
     ['reason', 'revision', 'time'],
@@ -393,7 +430,7 @@ await t.test('4. an automatic rollback on a crashing v2, and the restart on a fi
   await waitStatus(ws, NAME, 'restarted at step 1', (s) => s.currentStep === 1 && s.state === 'running');
   // Surge: v1 steps down once v2's two replicas are available.
   await waitStatus(ws, NAME, 'v1 down to 8', (s) => s.currentStep === 1 && s.oldReplicas === 8);
-  const shown = await table(['get', 'canary', NAME, '-o', 'wide']);
+  const shown = await table(typed(4, 5));
   t.match(shown.row, {
     old: '8',
     new: '2',
@@ -408,22 +445,11 @@ await t.test('4. an automatic rollback on a crashing v2, and the restart on a fi
 });
 
 await t.test('5. completion: the remaining steps at once', async (t) => {
-  t.equal(
-    (
-      await ws.kubectlOk([
-        'annotate',
-        'canary',
-        NAME,
-        'canary.k8shuginn.io/command=completion',
-        '--overwrite',
-      ])
-    ).trim(),
-    ANNOTATED,
-  );
+  t.equal((await ws.kubectlOk(typed(5, 0))).trim(), ANNOTATED);
   await waitStatus(ws, NAME, 'complete', (s) => s.state === 'complete');
   // Complete as it is decided; with surge v1 reaches 0 once v2's 10 are available.
   await waitStatus(ws, NAME, 'v1 down to 0', (s) => s.state === 'complete' && s.oldReplicas === 0);
-  const shown = await table(['get', 'canary', NAME, '-o', 'wide']);
+  const shown = await table(typed(5, 1));
   t.same(shown.row, wide(0, 10, 5, 'complete', 'Canary is complete', NO_VALUE));
   await reaches(t, STEPS);
   const status = await ws.kubectlOk(['canary', 'status', NAME]);
@@ -435,25 +461,16 @@ await t.test('5. completion: the remaining steps at once', async (t) => {
 });
 
 await t.test('6. the same command again changes nothing; removing it first does', async (t) => {
-  t.equal(
-    await ws.kubectlOk(['get', 'canary', NAME, '-o', 'jsonpath={.status.observedCommand}{"\\n"}']),
-    'completion\n',
-  );
+  t.equal(await ws.kubectlOk(typed(6, 0)), 'completion\n');
   const before = await getCanary(ws, NAME);
   await ws.kubectlOk(['annotate', 'canary', NAME, 'canary.k8shuginn.io/command=completion', '--overwrite']);
   await sleep(3000);
   const after = await getCanary(ws, NAME);
   t.same(after.status, before.status, 'annotating completion again changes nothing');
 
-  t.equal(
-    (await ws.kubectlOk(['annotate', 'canary', NAME, 'canary.k8shuginn.io/command-'])).trim(),
-    ANNOTATED,
-  );
+  t.equal((await ws.kubectlOk(typed(6, 1))).trim(), ANNOTATED);
   await waitStatus(ws, NAME, 'observedCommand cleared', (s) => s.observedCommand === '');
-  t.equal(
-    (await ws.kubectlOk(['annotate', 'canary', NAME, 'canary.k8shuginn.io/command=rollback'])).trim(),
-    ANNOTATED,
-  );
+  t.equal((await ws.kubectlOk(typed(6, 2))).trim(), ANNOTATED);
   await waitStatus(ws, NAME, 'rolled back', (s) => s.state === 'stop' && s.currentStep === 0);
   await reaches(t, 0);
 
@@ -475,7 +492,7 @@ await t.test('7. delete the Canary: the Deployments stay, with their replicas', 
   const before = await Promise.all([getDeployment(ws, OLD), getDeployment(ws, NEW)]);
   // kubectl 1.36 names the namespace; the README shows the older form.
   t.equal(
-    (await ws.kubectlOk(['delete', 'canary', NAME])).trim(),
+    (await ws.kubectlOk(typed(7, 0))).trim(),
     `canary.canary.k8shuginn.io "my-app" deleted from ${ws.namespace} namespace`,
   );
   // The garbage collector deletes what still names a deleted owner; give it the time to.

@@ -245,8 +245,10 @@ export function syncComplaints(request: RequestLike, response: ResponseLike, now
   // A running canary says when its next step is due and wakes up for it: at that time,
   // or in a short retry once it is due and waiting; nothing else has a next step. A list
   // may have none to say: a pause until promote, or no cronSchedule and no pause ahead.
-  const next = status.nextStepTime;
-  if (state !== 'running' && next !== null)
+  const next = status.nextStepTime as string | null | undefined;
+  // Left out rather than null: kubectl prints a null column as "<no value>".
+  if (next === null) complaints.push('nextStepTime null instead of left out');
+  if (state !== 'running' && next !== undefined && next !== null)
     complaints.push(`nextStepTime ${String(next)} while ${String(state)}`);
   if (state === 'running') {
     const after = response.resyncAfterSeconds ?? 0;

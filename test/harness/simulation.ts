@@ -10,9 +10,11 @@ import { buildApp } from '../../server/app.js';
 import type { KubeApi, ReleaseResult } from '../../server/kube.js';
 import { createClaimChecker } from '../../server/claims.js';
 import { createMetrics } from '../../server/metrics.js';
+import type { PodReader } from '../../server/pods.js';
 import type { Transition } from '../../hooks/sync.js';
-import type { FinalizeResponse, ObservedStatus } from '../../hooks/wire/index.js';
+import type { FinalizeResponse, ObservedStatus, Pod } from '../../hooks/wire/index.js';
 import { Cluster, HEALTHY, rfc3339, type DeploymentSetup, type PodBehaviour } from './cluster.js';
+import { selectorMatches, type Selector } from './labels.js';
 import { Metacontroller, type CacheLag, type HookCall } from './metacontroller.js';
 import { RouteStore, type RouteObject } from './routes.js';
 
@@ -160,6 +162,25 @@ export class Simulation {
 
   // ---------------------------------------------------------- the server
 
+  /** What each list of pods the server took returned, as the API server would serve it (docs/design.md §11). */
+  readonly podReads: Pod[][] = [];
+
+  /** The API server's pod list: the cluster's pods in a namespace that match a label selector. */
+  private readonly podReader: PodReader = {
+    list: async (plan) => {
+      const pods = [...this.cluster.pods.values()]
+        .map((p) => p.object)
+        .filter(
+          (p) =>
+            p.metadata.namespace === plan.namespace &&
+            selectorMatches(plan.selector as Selector, p.metadata.labels),
+        )
+        .map((p) => structuredClone(p));
+      this.podReads.push(pods);
+      return pods;
+    },
+  };
+
   /** A fresh server instance: nothing carried over but the cluster. */
   async startServer(): Promise<void> {
     if (this.app) throw new Error('server already running');
@@ -173,6 +194,7 @@ export class Simulation {
           live && live.metadata.name === name && (live.metadata.namespace ?? 'default') === namespace;
         return here ? live : undefined;
       }),
+      pods: this.podReader,
       clock: () => this.cluster.now,
       metrics: createMetrics({ defaultMetrics: false }),
       logger: false,

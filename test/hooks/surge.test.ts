@@ -138,7 +138,15 @@ t.test(
             : `Every step is taken; ${condition(d, 'Complete')?.message.replace(/^.*yet: /, '')}`,
           `${what}: Progressing says the same`,
         );
-        t.equal(d.last?.response.status.message, 'Canary is complete', `${what}: the message, as before`);
+        // The message says what is left too, so `kubectl get canaries` never reads a bare
+        // "complete" while the old Deployment still has replicas asked.
+        t.equal(
+          d.last?.response.status.message,
+          complete === 'True'
+            ? 'Canary is complete'
+            : `Canary is complete: ${condition(d, 'Complete')?.message.replace(/^.*yet: /, '')}`,
+          `${what}: the message says what is left`,
+        );
       });
     }
   },

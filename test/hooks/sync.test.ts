@@ -61,7 +61,9 @@ function check(t: Test, c: Case) {
     );
   }
   if (c.expect.resync !== undefined) t.equal(decision.response.resyncAfterSeconds, c.expect.resync, 'resync');
-  if (c.expect.nextStepTime !== undefined) t.equal(s.nextStepTime, c.expect.nextStepTime, 'nextStepTime');
+  if (c.expect.nextStepTime === null) t.notOk('nextStepTime' in s, 'no nextStepTime: none is due');
+  else if (c.expect.nextStepTime !== undefined)
+    t.equal(s.nextStepTime, c.expect.nextStepTime, 'nextStepTime');
   assertStatusFitsCrd(t, decision);
 }
 

@@ -37,13 +37,14 @@
  */
 import type { AddressInfo } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
-import { buildApp } from '../../server/app.js';
+import { buildApp, type AppDeps } from '../../server/app.js';
 import { createClaimChecker, kubeCanaryReader } from '../../server/claims.js';
 import { buildMetricsApp } from '../../server/metrics-server.js';
 import { createEventRecorder, kubeEventSink, type EventRecorder } from '../../server/events.js';
 import { createKubeApi } from '../../server/kube.js';
 import { createRouteWriter } from '../../server/traffic.js';
 import { createMetrics } from '../../server/metrics.js';
+import { createPodReader } from '../../server/pods.js';
 import type { FastifyInstance } from 'fastify';
 import { CANARY_GROUP, CANARY_PLURAL, CANARY_VERSION, kubeConfig } from './helpers.js';
 import { RelatedObjects, selectorString, type LabelSelector, type RelatedRule } from './related.js';
@@ -118,7 +119,11 @@ export class HookServer {
    * `kubeconfig` is what the service's Kubernetes client uses (finalize,
    * route patches and Events); the clock starts at `start` and moves only when a test says so.
    */
-  static async start(kubeconfig: k8s.KubeConfig, start: Date): Promise<HookServer> {
+  static async start(
+    kubeconfig: k8s.KubeConfig,
+    start: Date,
+    deps: Partial<AppDeps> = {},
+  ): Promise<HookServer> {
     const clock = { now: start };
     // Every write of the service's own checks its claim against the live Canary, as main.ts wires it.
     const claims = createClaimChecker(kubeCanaryReader(kubeconfig));
@@ -138,8 +143,11 @@ export class HookServer {
       onFinalized: metrics.observeFinalize,
       // Route patches with the same credentials as the rest, as main.ts does.
       routes: createRouteWriter(kubeconfig),
+      // The new Deployment's pods, read as main.ts reads them (docs/design.md §11).
+      pods: createPodReader(kubeconfig),
       clock: () => clock.now,
       onTransitions: events.listener,
+      ...deps,
     });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = app.server.address() as AddressInfo;
@@ -467,7 +475,11 @@ export class Metacontroller {
     });
   }
 
-  /** Plays the kubelet: the pod's first container is crash-looping, written through pods/status. */
+  /**
+   * Plays the kubelet: the pod's first container is crash-looping, written
+   * through pods/status, with Ready False as a kubelet reports it. Then plays
+   * the Deployment controller, which counts that pod unavailable.
+   */
   async crashLoop(namespace: string, podName: string): Promise<void> {
     const pod = await this.core.readNamespacedPod({ name: podName, namespace });
     const container = pod.spec!.containers[0]!;
@@ -479,7 +491,20 @@ export class Metacontroller {
         body: {
           status: {
             phase: 'Running',
-            conditions: [{ type: 'Ready', status: 'False', reason: 'ContainersNotReady' }],
+            conditions: [
+              {
+                type: 'Ready',
+                status: 'False',
+                reason: 'ContainersNotReady',
+                message: `containers with unready status: [${container.name}]`,
+              },
+              {
+                type: 'ContainersReady',
+                status: 'False',
+                reason: 'ContainersNotReady',
+                message: `containers with unready status: [${container.name}]`,
+              },
+            ],
             containerStatuses: [
               {
                 name: container.name,
@@ -499,6 +524,35 @@ export class Metacontroller {
                 },
               },
             ],
+          },
+        },
+      },
+      MERGE,
+    );
+    const rs = pod.metadata?.ownerReferences?.find((r) => r.kind === 'ReplicaSet')?.name;
+    const hash = pod.metadata?.labels?.['pod-template-hash'];
+    if (rs === undefined || hash === undefined || !rs.endsWith(`-${hash}`)) return;
+    const deployment = rs.slice(0, -hash.length - 1);
+    const d = await this.apps.readNamespacedDeployment({ name: deployment, namespace });
+    await this.markUnavailable(namespace, deployment, 1, d.spec?.replicas ?? 1);
+  }
+
+  /** The Deployment controller's view once `count` of its pods are not Ready. */
+  private async markUnavailable(namespace: string, name: string, count: number, replicas: number) {
+    const d = await this.apps.readNamespacedDeployment({ name, namespace });
+    const available = Math.max(0, Math.min(d.status?.availableReplicas ?? replicas, replicas - count));
+    await this.apps.patchNamespacedDeploymentStatus(
+      {
+        name,
+        namespace,
+        body: {
+          status: {
+            observedGeneration: d.metadata?.generation,
+            replicas,
+            updatedReplicas: replicas,
+            readyReplicas: available,
+            availableReplicas: available,
+            unavailableReplicas: replicas - available,
           },
         },
       },

@@ -74,23 +74,36 @@ t.test('pods of the old Deployment crash-looping never roll back', async (t) => 
         image: 'example/app:v1',
         behaviour: { kind: 'crash', afterSeconds: 0 },
       },
-      { name: 'my-app-v2', replicas: 0, version: 'stable', image: 'example/app:v2' },
+      // Its pods take a while to start, so the syncs meanwhile read them (and the old ones).
+      {
+        name: 'my-app-v2',
+        replicas: 0,
+        version: 'stable',
+        image: 'example/app:v2',
+        behaviour: { kind: 'ready', afterSeconds: 90 },
+      },
     ],
   });
   t.teardown(() => sim.close());
 
   await sim.sync();
   await sim.runWhile(() => sim.status?.state !== 'complete');
-  const oldPods = Object.values(sim.calls[0]?.request.related['Pod.v1'] ?? {});
-  t.equal(oldPods.length, 4, 'the crashing old pods were sent to the hook');
+  // The service read the new Deployment's pods while its replicas started (docs/design.md §11):
+  // its selector picks the old, crashing pods too.
+  const oldPods = (sim.podReads[0] ?? []).filter((p) => p.metadata.name.startsWith('my-app-v1-'));
+  t.equal(oldPods.length, 2, "the old Deployment's crashing pods (2 at step 1) were read for the hook");
   t.match(
     oldPods[0]?.metadata.labels,
     { app: 'my-app', version: 'stable' },
     "with the new selector's labels",
   );
+  const WAITING = 'Canary is Running: waiting for my-app-v2 to have 2 replicas available';
   t.same(sim.rows, [
     ['2026-11-23T10:00:00Z', 2, 2, 1, 'running', RUNNING],
-    ['2026-11-23T10:01:00Z', 0, 4, 2, 'complete', 'Canary is complete'],
+    ['2026-11-23T10:01:00Z', 2, 2, 1, 'running', WAITING],
+    ['2026-11-23T10:01:10Z', 2, 2, 1, 'running', WAITING],
+    ['2026-11-23T10:01:20Z', 2, 2, 1, 'running', WAITING],
+    ['2026-11-23T10:01:30Z', 0, 4, 2, 'complete', 'Canary is complete'],
   ] satisfies Row[]);
   t.same(sim.violations, []);
 });

@@ -20,7 +20,14 @@ t.test('10 by 2 every minute with surge: serving capacity never drops below 10',
     ['2026-11-23T10:02:10Z', 4, 6, 3, 'running', 'Canary is Running'],
     ['2026-11-23T10:03:00Z', 4, 8, 4, 'running', 'Canary is Running'],
     ['2026-11-23T10:03:10Z', 2, 8, 4, 'running', 'Canary is Running'],
-    ['2026-11-23T10:04:00Z', 2, 10, 5, 'complete', 'Canary is complete'],
+    [
+      '2026-11-23T10:04:00Z',
+      2,
+      10,
+      5,
+      'complete',
+      'Canary is complete: my-app-v1 keeps 2 replicas until 10 replicas of my-app-v2 are available (8 now)',
+    ],
     ['2026-11-23T10:04:10Z', 0, 10, 5, 'complete', 'Canary is complete'],
   ] satisfies Row[]);
   t.same(sim.violations, []);

@@ -13,7 +13,6 @@ const pending = (): Status => ({
   message: 'Canary is Pending',
   observedCommand: '',
   lastStepTime: null,
-  nextStepTime: null,
   rollback: null,
   conditions: [],
   sequence: 0,
@@ -67,6 +66,12 @@ t.test('statuses of the shape the hooks produce are valid', async (t) => {
   t.same(validateCanaryStatus(rolledBack()), []);
   t.same(validateCanaryStatus(running()), [], 'observedGeneration, which Metacontroller adds, is allowed');
   for (const state of CANARY_STATES) t.same(validateCanaryStatus({ ...pending(), state }), [], state);
+  t.notOk('nextStepTime' in pending(), 'a pending status has no nextStepTime');
+  t.same(
+    validateCanaryStatus({ ...pending(), nextStepTime: null }),
+    [],
+    'a null nextStepTime, as an older service wrote it, is still accepted',
+  );
   t.same(
     validateCanary({
       apiVersion: 'canary.k8shuginn.io/v1alpha1',

@@ -121,7 +121,7 @@ t.test('a PodDisruptionBudget keeps one replica through a drain', async (t) => {
   t.ok(selects(pdb.spec.selector.matchLabels, pod.metadata.labels));
 });
 
-t.test('RBAC grants what finalize, Events and route weights need, and nothing else', async (t) => {
+t.test('RBAC grants what finalize, Events, route weights and pod reads need, and nothing else', async (t) => {
   const sa = find<K8sObject>(objects, 'ServiceAccount', 'canary-hooks');
   t.equal(pod.spec.serviceAccountName, sa.metadata.name);
   const role = find<K8sObject & { rules: PolicyRule[] }>(objects, 'ClusterRole', 'canary-hooks');
@@ -133,6 +133,8 @@ t.test('RBAC grants what finalize, Events and route weights need, and nothing el
   t.same(granted, [
     '/events:create',
     '/events:patch',
+    // docs/design.md §11: one list of the new pods; no get, no watch, so no pod cache.
+    '/pods:list',
     'apps/deployments:get',
     'apps/deployments:patch',
     'events.k8s.io/events:create',

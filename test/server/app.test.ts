@@ -251,18 +251,14 @@ t.test('an unexpected failure gets 500, never a 200 with children left out', asy
   t.ok(logs.lines.some((l) => l.level === 50 && l.msg === 'hook failed'));
 });
 
-t.test('POST /customize asks for the pods of the selector', async (t) => {
+t.test('POST /customize asks for no pods (docs/design.md §11)', async (t) => {
   const { base } = await start(t);
   const res = await post(base, '/customize', {
     controller: walkthrough().controller,
     parent: canary({ command: 'apply' }),
   });
   t.equal(res.status, 200);
-  t.same(res.body, {
-    relatedResources: [
-      { apiVersion: 'v1', resource: 'pods', labelSelector: { matchLabels: { app: 'my-app' } } },
-    ],
-  });
+  t.same(res.body, { relatedResources: [] });
 });
 
 t.test('probes and readiness while draining', async (t) => {

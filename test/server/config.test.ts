@@ -18,6 +18,7 @@ t.test('defaults', async (t) => {
     maxCanarySeries: DEFAULT_MAX_CANARY_SERIES,
     eventsEnabled: true,
     shutdownDelaySeconds: 5,
+    podReadTimeoutMs: 3000,
   });
   t.equal(DEFAULT_PORT, 8080);
   t.equal(DEFAULT_METRICS_PORT, 9102);
@@ -44,6 +45,7 @@ t.test('values from the environment', async (t) => {
       MAX_CANARY_SERIES: '100',
       EVENTS_ENABLED: 'false',
       SHUTDOWN_DELAY_SECONDS: '0',
+      POD_READ_TIMEOUT_MS: '1500',
     }),
     {
       port: 9090,
@@ -53,6 +55,7 @@ t.test('values from the environment', async (t) => {
       maxCanarySeries: 100,
       eventsEnabled: false,
       shutdownDelaySeconds: 0,
+      podReadTimeoutMs: 1500,
     },
   );
   t.match(readConfig({ REQUEST_TIMEOUT_SECONDS: '5' }), { limits: { headersTimeoutMs: 5000 } });
@@ -83,6 +86,7 @@ t.test('bad values name the variable', async (t) => {
       { SHUTDOWN_DELAY_SECONDS: '900' },
       /^SHUTDOWN_DELAY_SECONDS must be a whole number of seconds between 0 and 300/,
     ],
+    [{ POD_READ_TIMEOUT_MS: '0' }, /^POD_READ_TIMEOUT_MS must be an integer between 1 and 60000, got "0"$/],
   ];
   for (const [env, message] of cases) t.throws(() => readConfig(env), message, JSON.stringify(env));
 });

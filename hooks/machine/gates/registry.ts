@@ -6,9 +6,15 @@ import type { Observed } from '../../observed/observed.js';
 import type { Progress } from '../position.js';
 import { crashLoopGate, deadlineGate } from './failure-gates.js';
 import type { Failure, FailureGate, StepGate } from './gate.js';
-import { availabilityGate, oldSettledGate, pauseGate, routeGate } from './step-gates.js';
+import { availabilityGate, oldSettledGate, pauseGate, podsReadGate, routeGate } from './step-gates.js';
 
-const STEP_GATES: readonly StepGate[] = [pauseGate, routeGate, availabilityGate, oldSettledGate];
+const STEP_GATES: readonly StepGate[] = [
+  podsReadGate,
+  pauseGate,
+  routeGate,
+  availabilityGate,
+  oldSettledGate,
+];
 
 /** First come, first named: a crash says more than the deadline it also misses. */
 const FAILURE_GATES: readonly FailureGate[] = [crashLoopGate, deadlineGate];

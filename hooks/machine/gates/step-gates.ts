@@ -1,5 +1,6 @@
 /**
- * Owns the gates that hold a step until it is done: its pause is over, the
+ * Owns the gates that hold a step until it is done: the pods could be read,
+ * its pause is over, the
  * route shows its weight (with a router), its new replicas are available,
  * and (with surge) the old Deployment is down to its share.
  */
@@ -7,6 +8,12 @@ import type { Observed } from '../../observed/observed.js';
 import { pauseAt } from '../../steps/rollout.js';
 import { newReplicasAvailability, placementOf, type Progress } from '../position.js';
 import type { StepGate } from './gate.js';
+
+/** Unread pods may be crashing: stepping past them on a guess would spread the crash (docs/design.md §11). */
+export const podsReadGate: StepGate = {
+  name: 'PodsRead',
+  isOpen: (_p, o) => o.podsUnread === undefined,
+};
 
 /** A pause holding the rollout, or a pause step whose pause has not ended. */
 export const pauseGate: StepGate = {
