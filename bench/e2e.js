@@ -17,7 +17,12 @@
  *     pointed at for the run (the service's own /metrics agree on the count);
  *   - API writes from kube-apiserver's audit log: Metacontroller's and the
  *     service's, while idle (the target is none) and per step (the target is
- *     the two Deployments and the status a step needs, plus its Event).
+ *     the two Deployments and the status a step needs, plus its Event);
+ *   - syncs per step, syncs per Canary per minute at rest (the idle windows),
+ *     the CPU of the service and Metacontroller at rest and in the first 5
+ *     minutes after the apply (the window Argo Rollouts was measured in), and
+ *     how late a surge's old replicas are let go after the new ones become
+ *     available (bench/e2e-surge.js): p50 and p90.
  *
  * The audit log: run.sh starts kube-apiserver without one, so this adds
  * --audit-policy-file and --audit-log-path to the command line ctl.sh keeps
@@ -43,6 +48,7 @@ import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { URL } from 'node:url';
 import { cpuSecondsOf, memoryOf } from './lib.js';
+import { letGoLateness, watchDeployments } from './e2e-surge.js';
 
 if (process.argv[2] === 'crowd') {
   await import('./e2e-crowd.js');
@@ -136,7 +142,7 @@ function spread(values) {
   /** @param {number} p */
   const at = (p) =>
     s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] : NaN;
-  return { n: s.length, p50: at(50), p99: at(99), max: s.length ? s[s.length - 1] : NaN };
+  return { n: s.length, p50: at(50), p90: at(90), p99: at(99), max: s.length ? s[s.length - 1] : NaN };
 }
 
 // --- the audit log --------------------------------------------------------
@@ -452,22 +458,43 @@ async function quiet() {
   }
 }
 
-// Idle: nothing changes, so nothing should be written.
-say(`writes settled ${await quiet()} s later`);
-const idle1From = Date.now();
-await sleep(IDLE_MS);
-const idle1To = Date.now();
-
-// Early in a minute, so step 1 of all lands before the first tick.
-while (new Date().getUTCSeconds() >= 10) await sleep(500);
 /** @param {number[]} pids */
 const cpu = (pids) => pids.map((p) => cpuSecondsOf(p));
 const pids = await Promise.all(COMPONENTS.map(pidOf));
+/** The syncs and CPU seconds (all components) of one idle window: the cost at rest. */
+async function idleWindow() {
+  const syncsFrom = hookStats['/sync']?.requests ?? 0;
+  const cpuFrom = cpu(pids);
+  const from = Date.now();
+  await sleep(IDLE_MS);
+  const to = Date.now();
+  const cpuTo = cpu(pids);
+  return {
+    from,
+    to,
+    syncs: (hookStats['/sync']?.requests ?? 0) - syncsFrom,
+    cpu: cpuTo.map((c, i) => c - (cpuFrom[i] ?? 0)),
+  };
+}
+
+// Idle: nothing changes, so nothing should be written.
+say(`writes settled ${await quiet()} s later`);
+const idleBefore = await idleWindow();
+const idle1From = idleBefore.from;
+const idle1To = idleBefore.to;
+const watch = watchDeployments(KUBECTL, NS);
+
+// Early in a minute, so step 1 of all lands before the first tick.
+while (new Date().getUTCSeconds() >= 10) await sleep(500);
 const cpu0 = cpu(pids);
 const syncs0 = await serviceSyncs();
 const reads0 = await servicePodReads();
 const proxy0 = JSON.parse(JSON.stringify(hookStats));
 const appliedAt = Date.now();
+// Argo Rollouts' controller was measured over 5 minutes of the same work (issue 26): the same window here.
+const WINDOW_MS = 300_000;
+/** @type {Promise<number[]>} */
+const cpuWindow = sleep(WINDOW_MS).then(() => cpu(pids));
 await kubectl(['annotate', 'canaries', '--all', '-n', NS, 'canary.k8shuginn.io/command=apply']);
 say(`applied at ${new Date(appliedAt).toISOString()}`);
 
@@ -507,9 +534,11 @@ const rssAfter = pids.map((p) => memoryOf(p).rssMB);
 const heapAfter = await serviceHeapMB();
 
 say(`rollout done; writes settled ${await quiet()} s later`);
-const idle2From = Date.now();
-await sleep(IDLE_MS);
-const idle2To = Date.now();
+const cpu5 = await cpuWindow;
+watch.stop();
+const idleAfter = await idleWindow();
+const idle2From = idleAfter.from;
+const idle2To = idleAfter.to;
 const allWrites = writes();
 const readsIdle = (await servicePodReads()) - reads1;
 
@@ -535,6 +564,14 @@ const idle = allWrites.filter(
   (w) => (w.at >= idle1From && w.at <= idle1To) || (w.at >= idle2From && w.at <= idle2To),
 );
 const seconds = (settledAt - appliedAt) / 1000;
+// Every step each Canary has: one replica a step, so as many as its replicas.
+const stepsTaken = specs.reduce((a, s) => a + s.total, 0);
+const idleMinutes = (idleBefore.to - idleBefore.from + idleAfter.to - idleAfter.from) / 60_000;
+const idleSyncs = idleBefore.syncs + idleAfter.syncs;
+const [svcAt, mcAt] = ['canary-hooks', 'metacontroller'].map((c) => COMPONENTS.indexOf(c));
+/** @param {number[]} a @param {number[]} b @param {number} i */
+const delta = (a, b, i) => Number(((b[i] ?? 0) - (a[i] ?? 0)).toFixed(2));
+const idleCpu = (/** @type {number} */ i) => (idleBefore.cpu[i] ?? 0) + (idleAfter.cpu[i] ?? 0);
 const syncReq = (proxy1['/sync']?.requests ?? 0) - (proxy0['/sync']?.requests ?? 0);
 const syncBytes = (proxy1['/sync']?.bytes ?? 0) - (proxy0['/sync']?.bytes ?? 0);
 const mc = tally(rollout, 'metacontroller');
@@ -561,6 +598,20 @@ const figures = {
   steps,
   applyToStep1Ms: spread(first),
   stepLatenessMs: spread(lateness),
+  surgeLetGoLatenessMs: spread(letGoLateness(watch.timelines, specs, appliedAt)),
+  stepsTaken,
+  syncsPerStep: Number((syncReq / stepsTaken).toFixed(2)),
+  atRest: {
+    syncsPerCanaryPerMinute: Number((idleSyncs / COUNT / idleMinutes).toFixed(3)),
+    // CPU ms per Canary per minute at rest, the service and Metacontroller.
+    serviceCpuMsPerCanaryMinute: Number(((idleCpu(svcAt) * 1000) / COUNT / idleMinutes).toFixed(2)),
+    metacontrollerCpuMsPerCanaryMinute: Number(((idleCpu(mcAt) * 1000) / COUNT / idleMinutes).toFixed(2)),
+    cpuMsPerSync: Number((((idleCpu(svcAt) + idleCpu(mcAt)) * 1000) / (idleSyncs || 1)).toFixed(2)),
+  },
+  firstFiveMinutesCpuSeconds: {
+    canaryHooks: delta(cpu0, cpu5, svcAt),
+    metacontroller: delta(cpu0, cpu5, mcAt),
+  },
   usage,
   serviceHeapUsedMB: { before: heapBefore, after: heapAfter },
   serviceShareOfCpu: Number(((usage['canary-hooks']?.cpuSeconds ?? 0) / (cpuTotal || 1)).toFixed(3)),
@@ -594,7 +645,7 @@ const figures = {
 };
 /** @param {{ n: number, p50: number, p99: number, max: number }} s */
 const fmt = (s) =>
-  `p50 ${(s.p50 / 1000).toFixed(1)} s, p99 ${(s.p99 / 1000).toFixed(1)} s, max ${(s.max / 1000).toFixed(1)} s (n=${s.n})`;
+  `p50 ${(s.p50 / 1000).toFixed(1)} s, p90 ${(s.p90 / 1000).toFixed(1)} s, p99 ${(s.p99 / 1000).toFixed(1)} s, max ${(s.max / 1000).toFixed(1)} s (n=${s.n})`;
 console.log(
   `\n${COUNT} Canaries, Metacontroller ${figures.metacontrollerArgs || 'with its default client limits'}` +
     (figures.metacontrollerEnv ? `, environment ${figures.metacontrollerEnv}` : ''),
@@ -604,6 +655,18 @@ console.log(
 );
 console.log(`  apply to step 1: ${fmt(figures.applyToStep1Ms)}`);
 console.log(`  step lateness after its tick: ${fmt(figures.stepLatenessMs)}`);
+console.log(
+  `  surge: old replicas let go after the new became available: ${fmt(figures.surgeLetGoLatenessMs)}`,
+);
+console.log(`  syncs per step: ${figures.syncsPerStep} (${syncReq} syncs, ${stepsTaken} steps)`);
+const rest = figures.atRest;
+console.log(
+  `  at rest: ${rest.syncsPerCanaryPerMinute} syncs per Canary per minute; CPU ms per Canary per minute: canary-hooks ${rest.serviceCpuMsPerCanaryMinute}, Metacontroller ${rest.metacontrollerCpuMsPerCanaryMinute}; ${rest.cpuMsPerSync} CPU ms per sync (both)`,
+);
+const five = figures.firstFiveMinutesCpuSeconds;
+console.log(
+  `  first 5 minutes after the apply: canary-hooks ${five.canaryHooks} CPU s, Metacontroller ${five.metacontroller} CPU s, together ${(five.canaryHooks + five.metacontroller).toFixed(1)} s (Argo Rollouts' controller: 23.6 s for 100, issue 26)`,
+);
 for (const [name, u] of Object.entries(usage))
   console.log(
     `  ${name}: ${u.cpuSeconds} CPU s, peak RSS ${u.peakRssMB} MB, RSS ${u.rssBeforeMB} MB before the Canaries, ${u.rssAfterMB} MB after`,

@@ -36,7 +36,7 @@ import type { Deployment, SyncRequest, SyncResponse } from './wire/index.js';
 
 export { desiredChildren, type Stamp } from './render/children.js';
 export type { SyncDecision } from './render/decision.js';
-export { AVAILABILITY_RETRY_SECONDS } from './render/resync.js';
+export { ROUTE_RETRY_SECONDS } from './render/route-failed.js';
 export { MESSAGES } from './status/message.js';
 export type { Position, RollbackReason, Transition, TransitionKind } from './machine/transitions.js';
 

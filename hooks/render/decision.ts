@@ -31,7 +31,7 @@ import { scaleStatus } from '../status/scale.js';
 import { routedCompletionLeft, trafficCondition } from '../status/traffic.js';
 import { surged, weightOfPlacement, type Placement, type RoutedPlacement } from '../steps/placement.js';
 import { stepCount } from '../steps/rollout.js';
-import { isUnsettled, routedSplit } from '../traffic/split.js';
+import { routedSplit } from '../traffic/split.js';
 import { routeWriteFor } from '../traffic/write.js';
 import type { CanaryStatus, Deployment, RouteWrite, SyncResponse } from '../wire/index.js';
 import { desiredChildren, stampWhereWritten } from './children.js';
@@ -138,8 +138,6 @@ export function renderDecision(
   ]);
   const { status, record } = numbered(decided, prior, o.canary.metadata.uid ?? '');
   const traffic = o.traffic;
-  const unsettled =
-    traffic !== undefined && isUnsettled(target as RoutedPlacement, split as RoutedPlacement, traffic);
   return {
     response: {
       status,
@@ -154,7 +152,7 @@ export function renderDecision(
           record,
         ),
       ),
-      resyncAfterSeconds: resyncAfter(p, o, waiting, unsettled || split.oldReplicas > target.oldReplicas),
+      resyncAfterSeconds: resyncAfter(p, o),
     },
     routeWrite: traffic === undefined ? undefined : routeWriteFor(traffic, status.weight),
   };

@@ -5,9 +5,14 @@
 import { transition, type Transition } from '../machine/transitions.js';
 import type { Condition, RouteWrite } from '../wire/index.js';
 import type { SyncDecision } from './decision.js';
-import { AVAILABILITY_RETRY_SECONDS } from './resync.js';
 
 const TRAFFIC_CONDITION = 'TrafficRouted';
+
+/**
+ * How soon to write again after the API refused the route's patch: no watch
+ * event brings a retry (the route did not change), so this is a clock.
+ */
+export const ROUTE_RETRY_SECONDS = 10;
 
 /** An admission webhook may answer at length; the condition and the Event need the gist. */
 const MAX_API_MESSAGE = 800;
@@ -56,8 +61,7 @@ export function routeWriteFailed(
     response: {
       ...decision.response,
       status: { ...status, conditions },
-      resyncAfterSeconds:
-        resync > 0 ? Math.min(resync, AVAILABILITY_RETRY_SECONDS) : AVAILABILITY_RETRY_SECONDS,
+      resyncAfterSeconds: resync > 0 ? Math.min(resync, ROUTE_RETRY_SECONDS) : ROUTE_RETRY_SECONDS,
     },
     transitions: [...announced, failure],
   };

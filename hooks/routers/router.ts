@@ -44,7 +44,7 @@
  *      someone edited the route meanwhile, the API unreachable): the server
  *      rewrites that one condition to False, reason `PatchFailed`, with the
  *      API's message (hooks/render/route-failed.ts `routeWriteFailed`), asks for
- *      a resync in AVAILABILITY_RETRY_SECONDS, records a Warning Event, and
+ *      a resync in ROUTE_RETRY_SECONDS, records a Warning Event, and
  *      counts `canary_route_patch_total{router, outcome}`. Nothing else of
  *      the answer changes.
  *    The replicas are safe either way because the hook never moves them on

@@ -49,13 +49,3 @@ export function routedSplit(
   const oldReplicas = target.oldReplicas === 0 && view.shown !== 100 ? totalReplicas : target.oldReplicas;
   return { oldReplicas, newReplicas, weight };
 }
-
-/** The route still has to catch up with this sync's decision: look again soon. */
-export function isUnsettled(target: RoutedPlacement, split: RoutedPlacement, view: TrafficView): boolean {
-  return (
-    split.weight !== target.weight ||
-    view.shown !== split.weight ||
-    split.newReplicas !== target.newReplicas ||
-    split.oldReplicas !== target.oldReplicas
-  );
-}

@@ -324,6 +324,36 @@ export class Cluster {
 
   // ----------------------------------------------------------------- time
 
+  /**
+   * The next moment after `afterMs` at which the Deployment controller or
+   * the kubelet changes something by itself (a spec observed after the
+   * delay, a container started, a pod ready, a crash loop beginning or
+   * restarting): the watch events time alone brings.
+   */
+  nextChangeAfter(afterMs: number): number | undefined {
+    const times: number[] = [];
+    for (const d of this.deployments.values()) {
+      const generation = d.object.metadata.generation ?? 1;
+      if ((d.object.status?.observedGeneration ?? 0) < generation) {
+        times.push(d.specChangedAt + this.deploymentControllerDelaySeconds * 1000);
+      }
+    }
+    for (const pod of this.pods.values()) {
+      const b = pod.behaviour;
+      const at = (seconds: number) => pod.createdAt + seconds * 1000;
+      times.push(at(b.kind === 'ready' ? Math.min(1, b.afterSeconds) : 1));
+      if (b.kind === 'ready') times.push(at(b.afterSeconds));
+      if (b.kind === 'crash') {
+        const crashing = at(b.afterSeconds);
+        // restartCount goes up once a minute while it crash-loops.
+        const minutes = afterMs < crashing ? 0 : Math.floor((afterMs - crashing) / 60_000) + 1;
+        times.push(crashing + minutes * 60_000);
+      }
+    }
+    const ahead = times.filter((time) => time > afterMs);
+    return ahead.length === 0 ? undefined : Math.min(...ahead);
+  }
+
   advanceTo(timeMs: number): void {
     if (timeMs < this.nowMs) throw new Error(`time goes forward only: ${rfc3339(timeMs)}`);
     this.nowMs = timeMs;

@@ -242,9 +242,11 @@ export function syncComplaints(request: RequestLike, response: ResponseLike, now
   }
   complaints.push(...pauseComplaints(request, status, now));
 
-  // A running canary says when its next step is due and wakes up for it: at that time,
-  // or in a short retry once it is due and waiting; nothing else has a next step. A list
-  // may have none to say: a pause until promote, or no cronSchedule and no pause ahead.
+  // A running canary says when its next step is due and wakes up for it at that time;
+  // nothing else has a next step. A list may have none to say: a pause until promote, or
+  // no cronSchedule and no pause ahead. Once due it asks for no poll: what it waits for
+  // then (replicas, old ones let go) comes as a watch event; only a progress deadline
+  // is a clock still ahead.
   const next = status.nextStepTime as string | null | undefined;
   // Left out rather than null: kubectl prints a null column as "<no value>".
   if (next === null) complaints.push('nextStepTime null instead of left out');
@@ -256,8 +258,11 @@ export function syncComplaints(request: RequestLike, response: ResponseLike, now
       if (!listed) complaints.push('running without a nextStepTime');
     } else if (now) {
       const untilDue = Math.ceil((Date.parse(next) - now.getTime()) / 1000);
-      if (!(after > 0 && after <= Math.max(10, untilDue))) {
+      if (untilDue > 0 && !(after > 0 && after <= untilDue)) {
         complaints.push(`resyncAfterSeconds ${after} with the next step due in ${untilDue}s`);
+      }
+      if (untilDue <= 0 && after > 0 && spec.progressDeadlineSeconds === undefined) {
+        complaints.push(`resyncAfterSeconds ${after} once the step is due: a poll`);
       }
     }
   }

@@ -17,9 +17,12 @@
  *    would); on `finalized: true` remove the finalizer;
  * 5. enqueue the next sync after `resyncAfterSeconds`, or the resync period.
  *
- * What it does not do: react to watch events by itself (a test calls `sync()`
- * when it wants the sync an edit would trigger), or run the periodic resync
- * alongside a `resyncAfterSeconds`.
+ * Watch events: `watched()` is everything whose change makes the real one
+ * sync this Canary (the Canary, status included; its Deployments and those
+ * it could adopt; the pods customize asks for; the routes). The simulation
+ * (simulation.ts) syncs when it differs from what the last sync read, and
+ * can lose such an event. A test still calls `sync()` for the sync an edit of
+ * its own would trigger.
  *
  * Its informer caches can be told to lag (`lag`), as the real ones do: the
  * parent served as it was some status writes ago while the children are
@@ -295,6 +298,30 @@ export class Metacontroller {
       related: await this.related(canary),
       finalizing: Boolean(canary.metadata.deletionTimestamp),
     };
+  }
+
+  /**
+   * What this Canary's informers hold, as one string: when it differs from
+   * what a sync read, a watch event is on its way and Metacontroller syncs
+   * again (child and related events by their owner or selector, the parent's
+   * own, its status writes included).
+   */
+  watched(): string {
+    const canary = this.cluster.canary;
+    if (!canary) return '';
+    const namespace = canary.metadata.namespace;
+    const selector = this.parentSelector(canary);
+    const deployments = [...this.cluster.deployments.values()]
+      .map((d) => d.object)
+      .filter((d) => d.metadata.namespace === namespace)
+      .filter((d) => {
+        const ref = controllerRef(d);
+        return ref ? ref.uid === canary.metadata.uid : selectorMatches(selector, d.metadata.labels);
+      });
+    const pods = [...this.cluster.pods.values()]
+      .map((p) => p.object)
+      .filter((p) => p.metadata.namespace === namespace && selectorMatches(selector, p.metadata.labels));
+    return JSON.stringify([canary, deployments, pods, this.routes?.snapshot() ?? '']);
   }
 
   // ---------------------------------------------------------- syncing

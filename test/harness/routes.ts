@@ -53,6 +53,11 @@ export class RouteStore implements RouteWriter {
     );
   }
 
+  /** Every route as it is now: what a watch on them would compare. */
+  snapshot(): string {
+    return JSON.stringify([...this.objects.entries()]);
+  }
+
   get(apiVersion: string, resource: string, namespace: string, name: string): RouteObject | undefined {
     const found = this.objects.get(keyOf(apiVersion, resource, namespace, name));
     return found && structuredClone(found);

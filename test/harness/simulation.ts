@@ -50,7 +50,23 @@ export interface SimulationOptions {
   staleEcho?: CacheLag | ((syncIndex: number) => CacheLag);
   /** HTTPRoutes and VirtualServices in the cluster (SPEC section 9), patched by the server's route writer. */
   routes?: RouteObject[];
+  /**
+   * The parent informer's periodic resync, every `resyncPeriodSeconds` from
+   * the start, alongside whatever `resyncAfterSeconds` asked (the real
+   * engine's safety net). Off by default: the schedule is then the answer's
+   * `resyncAfterSeconds`, else the resync period after that sync.
+   */
+  informerResync?: boolean;
+  /**
+   * Syncs on watch events (on unless false). A journey that scripts its own
+   * echoes (`staleEcho`) or serves lagging caches (`metacontroller.lag`) has
+   * none: a cache that stays behind for every sync is not a watch's view.
+   */
+  watchEvents?: boolean;
 }
+
+/** Why Metacontroller syncs: a test asked (an edit), its clock (resyncAfterSeconds, the period), a watch event. */
+type Cause = 'asked' | 'clock' | 'event';
 
 function offsetTime(ms: number, timeZone: string): string {
   const parts = Object.fromEntries(
@@ -111,6 +127,17 @@ export class Simulation {
   readonly unreachable: string[] = [];
   /** When Metacontroller will sync next by itself. */
   nextSyncAtMs: number;
+  /** When the parent informer resyncs next (`informerResync`), else never. */
+  private nextInformerResyncMs = Infinity;
+  /** The next this many watch events are lost: Metacontroller does not sync for them. */
+  loseEvents = 0;
+  /** When an event was lost, and when a watch event brought a sync. */
+  readonly lostEvents: string[] = [];
+  readonly eventSyncs: string[] = [];
+  /** Called after every sync's row, whatever brought the sync (a journey's own trace). */
+  afterSync: ((row: Row) => void) | undefined;
+  /** What the informers held when the last sync read them (Metacontroller.watched). */
+  private seen = '';
   private app: FastifyInstance | undefined;
   private readonly oldName: string;
   private readonly newName: string;
@@ -132,6 +159,9 @@ export class Simulation {
     this.metacontroller.routes = this.routes;
     for (const route of options.routes ?? []) this.routes.put(route);
     this.nextSyncAtMs = this.cluster.nowMs;
+    if (options.informerResync) {
+      this.nextInformerResyncMs = this.cluster.nowMs + this.metacontroller.resyncPeriodSeconds * 1000;
+    }
   }
 
   static async start(options: SimulationOptions): Promise<Simulation> {
@@ -274,11 +304,37 @@ export class Simulation {
   }
 
   /**
-   * One sync now, as a watch event (an edit, a Deployment's status) would
-   * trigger. Returns its row; schedules the next sync as Metacontroller would.
+   * One sync now, as the watch event of an edit the test made would trigger.
+   * Returns its row; schedules the next sync as Metacontroller would.
    */
   async sync(): Promise<Row | undefined> {
+    return this.syncFor('asked');
+  }
+
+  /**
+   * The next sync at the earliest of what is queued: a watch event's sync
+   * leaves an earlier delayed one in place, as Metacontroller's delaying
+   * queue keeps the earliest time for a key; a clock's or a test's sync sets it.
+   */
+  private schedule(cause: Cause, atMs: number): void {
+    const pending = this.nextSyncAtMs;
+    this.nextSyncAtMs = cause === 'event' && pending > this.cluster.nowMs ? Math.min(pending, atMs) : atMs;
+  }
+
+  /**
+   * A row per sync asked or brought by the clock; a watch event's sync (and
+   * the informer's periodic resync) leaves one only when it changed what the
+   * row shows, so the rows stay what `kubectl get` would have shown.
+   */
+  private pushRow(cause: Cause, row: Row): void {
+    const last = this.rows.at(-1);
+    if (cause === 'event' && last && JSON.stringify(last.slice(1)) === JSON.stringify(row.slice(1))) return;
+    this.rows.push(row);
+  }
+
+  private async syncFor(cause: Cause): Promise<Row | undefined> {
     if (!this.cluster.canary) throw new Error('the Canary is gone');
+    this.seen = this.metacontroller.watched();
     let call: HookCall;
     try {
       call = await this.metacontroller.syncOnce();
@@ -288,24 +344,28 @@ export class Simulation {
       this.unreachable.push(this.time);
       const failures = this.unreachable.length;
       const backoff = Math.min(0.005 * 2 ** failures, this.metacontroller.resyncPeriodSeconds);
-      this.nextSyncAtMs = this.cluster.nowMs + Math.max(1, backoff) * 1000;
+      this.schedule(cause, this.cluster.nowMs + Math.max(1, backoff) * 1000);
       return undefined;
     }
     if (call.httpStatus !== 200 || !call.response) {
       this.metacontroller.violations.push(
         `${call.hook} at ${call.time} answered ${call.httpStatus}: ${call.error}`,
       );
-      this.nextSyncAtMs = this.cluster.nowMs + this.metacontroller.resyncPeriodSeconds * 1000;
+      this.schedule(cause, this.cluster.nowMs + this.metacontroller.resyncPeriodSeconds * 1000);
       return undefined;
     }
     const after = call.response.resyncAfterSeconds;
-    this.nextSyncAtMs =
-      this.cluster.nowMs + (after > 0 ? after : this.metacontroller.resyncPeriodSeconds) * 1000;
+    this.schedule(
+      cause,
+      this.cluster.nowMs + (after > 0 ? after : this.metacontroller.resyncPeriodSeconds) * 1000,
+    );
     const row = this.row();
-    if (call.hook === 'sync') this.rows.push(row);
+    if (call.hook === 'sync') this.pushRow(cause, row);
+    if (call.hook === 'sync') this.afterSync?.(row);
     const echo = this.options.staleEcho;
     if (echo && call.hook === 'sync' && this.cluster.canary) {
       const lag = typeof echo === 'function' ? echo(this.rows.length) : echo;
+      this.seen = this.metacontroller.watched();
       await this.metacontroller.syncOnce(lag).catch(() => undefined);
       if (!this.cluster.canary.metadata.deletionTimestamp) this.rows.push(this.row());
     }
@@ -318,28 +378,78 @@ export class Simulation {
     return last?.hook === 'finalize' ? (last.response as FinalizeResponse | undefined) : undefined;
   }
 
+  /** A watch event is on its way: what the informers hold is not what the last sync read. */
+  get eventPending(): boolean {
+    const lag = this.metacontroller.lag;
+    const scripted =
+      this.options.watchEvents === false ||
+      this.options.staleEcho !== undefined ||
+      (lag.parentStatusWrites ?? 0) > 0 ||
+      (lag.childSyncs ?? 0) > 0;
+    return !scripted && this.cluster.canary !== undefined && this.metacontroller.watched() !== this.seen;
+  }
+
   /**
-   * Lets Metacontroller sync on its own schedule until `until` (inclusive),
-   * then leaves the clock at `until`. `maxSyncs` guards against a busy loop.
+   * Whatever Metacontroller does next, no later than `endMs`: a sync its
+   * clock has made due, a sync a watch event brings (or the event lost),
+   * after moving the clock to the next change in the cluster or the next sync
+   * due. `moved` false when nothing happens by `endMs`; `synced` false for a
+   * lost event.
+   */
+  private async step(endMs: number): Promise<{ moved: boolean; synced: boolean }> {
+    for (;;) {
+      const now = this.cluster.nowMs;
+      if (this.nextSyncAtMs <= now) {
+        await this.syncFor('clock');
+        return { moved: true, synced: true };
+      }
+      if (this.nextInformerResyncMs <= now) {
+        const period = this.metacontroller.resyncPeriodSeconds * 1000;
+        while (this.nextInformerResyncMs <= now) this.nextInformerResyncMs += period;
+        await this.syncFor('event');
+        return { moved: true, synced: true };
+      }
+      if (this.eventPending) {
+        if (this.loseEvents > 0) {
+          this.loseEvents -= 1;
+          this.lostEvents.push(this.time);
+          this.seen = this.metacontroller.watched();
+          return { moved: true, synced: false };
+        }
+        this.eventSyncs.push(this.time);
+        await this.syncFor('event');
+        return { moved: true, synced: true };
+      }
+      const change = this.cluster.nextChangeAfter(now) ?? Infinity;
+      const next = Math.min(this.nextSyncAtMs, this.nextInformerResyncMs, change);
+      if (next > endMs) return { moved: false, synced: false };
+      this.cluster.advanceTo(next);
+    }
+  }
+
+  /**
+   * Lets Metacontroller sync on its own schedule and on the watch events the
+   * cluster's changes bring until `until` (inclusive), then leaves the clock
+   * at `until`. `maxSyncs` guards against a busy loop.
    */
   async runUntil(until: string, maxSyncs = 500): Promise<void> {
     const end = Date.parse(until);
     let syncs = 0;
-    while (this.cluster.canary && this.nextSyncAtMs <= end) {
-      if (++syncs > maxSyncs) throw new Error(`more than ${maxSyncs} syncs before ${until}`);
-      this.cluster.advanceTo(Math.max(this.cluster.nowMs, this.nextSyncAtMs));
-      await this.sync();
+    while (this.cluster.canary) {
+      const { moved, synced } = await this.step(end);
+      if (!moved) break;
+      if (synced && ++syncs > maxSyncs) throw new Error(`more than ${maxSyncs} syncs before ${until}`);
     }
     if (end > this.cluster.nowMs) this.cluster.advanceTo(end);
   }
 
-  /** Syncs on Metacontroller's schedule until `done` holds after a sync. */
+  /** Syncs on Metacontroller's schedule and on watch events until `condition` no longer holds after a sync. */
   async runWhile(condition: () => boolean, maxSyncs = 500): Promise<void> {
     let syncs = 0;
     while (this.cluster.canary && condition()) {
-      if (++syncs > maxSyncs) throw new Error(`still going after ${maxSyncs} syncs`);
-      this.cluster.advanceTo(Math.max(this.cluster.nowMs, this.nextSyncAtMs));
-      await this.sync();
+      const { moved, synced } = await this.step(Infinity);
+      if (!moved) throw new Error('nothing left to happen, and the condition still holds');
+      if (synced && ++syncs > maxSyncs) throw new Error(`still going after ${maxSyncs} syncs`);
     }
   }
 }

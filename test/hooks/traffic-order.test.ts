@@ -42,7 +42,11 @@ for (const c of ROUTER_CASES) {
       t.same(d.row, [10, 1, 1, 'running', 0, 0], 'step 1: one new replica for 10%, the weight held at 0');
       t.notOk(d.last?.routeWrite, 'no write while the replica is not available');
       t.equal(reason(d), 'WaitingForReplicas');
-      t.equal(d.last?.response.resyncAfterSeconds, 10, 'looks again soon');
+      t.equal(
+        d.last?.response.resyncAfterSeconds,
+        0,
+        "no poll: v2's own status change brings the sync that writes the weight",
+      );
 
       d.sync(at(10), { available: 0 });
       t.same(d.row, [10, 1, 1, 'running', 0, 0], 'still waiting: still 0');

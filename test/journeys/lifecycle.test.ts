@@ -38,10 +38,10 @@ t.test('deleting the Canary orphans both Deployments and keeps their replicas', 
         ['my-app-v2', 4],
       ],
     ],
-    // only my-app-v1 is still ours; released now
-    ['2026-11-23T10:01:32Z', false, [['my-app-v1', 6]]],
+    // only my-app-v1 is still ours; released now (my-app-v2's release was a child event: no 2 s wait)
+    ['2026-11-23T10:01:30Z', false, [['my-app-v1', 6]]],
     // nothing owned any more
-    ['2026-11-23T10:01:34Z', true, []],
+    ['2026-11-23T10:01:30Z', true, []],
   ]);
   t.same(sim.kube.calls, [
     'release default/my-app-v1',

@@ -95,3 +95,28 @@ t.test('a fresh server instance mid-rollout continues from status alone', async 
     'a new server instance before each of four syncs',
   );
 });
+
+t.test('a lost Deployment event: the resync period catches the step up', async (t) => {
+  // Pods take 75 s, past the 10:01 tick: the step then waits for v2's status event alone.
+  const sim = await Simulation.start({
+    start: '2026-11-23T10:00:00Z',
+    spec: { totalReplicas: 4, stepReplicas: 2 },
+    newPods: { kind: 'ready', afterSeconds: 75 },
+    command: 'apply',
+  });
+  t.teardown(() => sim.close());
+  await sim.sync();
+  await sim.runUntil('2026-11-23T10:01:10Z');
+  sim.loseEvents = 1;
+  await sim.runWhile(() => sim.status?.state !== 'complete');
+  t.same(sim.lostEvents, ['2026-11-23T10:01:15Z'], "v2's pods became ready; Metacontroller never heard");
+  const period = sim.metacontroller.resyncPeriodSeconds;
+  const caughtUp = Date.parse(sim.rows.at(-1)?.[0] ?? '');
+  t.same(sim.rows.at(-1)?.slice(1), [0, 4, 2, 'complete', 'Canary is complete']);
+  t.ok(
+    caughtUp - Date.parse('2026-11-23T10:01:15Z') <= period * 1000,
+    `caught up at ${sim.rows.at(-1)?.[0]}, within the ${period} s resync period of the lost event`,
+  );
+  t.same(sim.rows.at(-1)?.[0], '2026-11-23T10:01:30Z', 'by the periodic resync the waiting answer left');
+  t.same(sim.violations, []);
+});

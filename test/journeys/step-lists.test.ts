@@ -29,16 +29,16 @@ t.test("the seed's list: 20 / pause / 40 / 20s / 60 / 20s / 80 / 20s, from apply
   t.same(changes(sim.rows), [
     ['2026-11-23T10:00:00Z', 10, 0, 0, 'stop', 'Canary is Pending'],
     ['2026-11-23T10:00:00Z', 8, 2, 1, 'running', WAITING(2)],
-    // The new pods are ready after 5s; the 10s retry finds them and the manual pause begins.
-    ['2026-11-23T10:00:10Z', 8, 2, 2, 'running', PAUSED_MANUAL(2)],
+    // The new pods are ready after 5s; their Deployment's event brings the sync, and the manual pause begins.
+    ['2026-11-23T10:00:05Z', 8, 2, 2, 'running', PAUSED_MANUAL(2)],
     ['2026-11-23T10:30:00Z', 6, 4, 3, 'running', WAITING(4)],
-    ['2026-11-23T10:30:10Z', 6, 4, 4, 'running', 'Canary is Paused at step 4 until 2026-11-23T10:30:30Z'],
-    ['2026-11-23T10:30:30Z', 4, 6, 5, 'running', WAITING(6)],
-    ['2026-11-23T10:30:40Z', 4, 6, 6, 'running', 'Canary is Paused at step 6 until 2026-11-23T10:31:00Z'],
-    ['2026-11-23T10:31:00Z', 2, 8, 7, 'running', WAITING(8)],
-    ['2026-11-23T10:31:10Z', 2, 8, 8, 'running', 'Canary is Paused at step 8 until 2026-11-23T10:31:30Z'],
+    ['2026-11-23T10:30:05Z', 6, 4, 4, 'running', 'Canary is Paused at step 4 until 2026-11-23T10:30:25Z'],
+    ['2026-11-23T10:30:25Z', 4, 6, 5, 'running', WAITING(6)],
+    ['2026-11-23T10:30:30Z', 4, 6, 6, 'running', 'Canary is Paused at step 6 until 2026-11-23T10:30:50Z'],
+    ['2026-11-23T10:30:50Z', 2, 8, 7, 'running', WAITING(8)],
+    ['2026-11-23T10:30:55Z', 2, 8, 8, 'running', 'Canary is Paused at step 8 until 2026-11-23T10:31:15Z'],
     // After the last listed step (a pause), every replica on the new version.
-    ['2026-11-23T10:31:30Z', 0, 10, 8, 'complete', 'Canary is complete'],
+    ['2026-11-23T10:31:15Z', 0, 10, 8, 'complete', 'Canary is complete'],
   ] satisfies Row[]);
   t.same(transitionsOf(sim), [
     'Started/ApplyCommand @1',
@@ -95,7 +95,16 @@ t.test(
       ['2026-11-27T19:00:00+09:00', 10, 0, 0, 'stop', 'Canary is Pending'],
       ['2026-11-27T19:00:00+09:00', 9, 1, 1, 'running', WAITING(1)],
       [
-        '2026-11-27T19:00:10+09:00',
+        '2026-11-27T19:00:05+09:00',
+        9,
+        1,
+        2,
+        'running',
+        'Canary is Paused at step 2 until 2026-11-30T00:00:00Z',
+      ],
+      // The resync period the apply's answer left queued (it asked for no clock).
+      [
+        '2026-11-27T19:00:30+09:00',
         9,
         1,
         2,
@@ -104,7 +113,7 @@ t.test(
       ],
       // Not Saturday or Sunday: the next tick of "0 9 * * 1-5" in Seoul is Monday 09:00 +09:00.
       ['2026-11-30T09:00:00+09:00', 5, 5, 3, 'running', WAITING(5)],
-      ['2026-11-30T09:00:10+09:00', 0, 10, 4, 'complete', 'Canary is complete'],
+      ['2026-11-30T09:00:05+09:00', 0, 10, 4, 'complete', 'Canary is complete'],
     ] satisfies Row[]);
     t.same(transitionsOf(sim), [
       'Started/ApplyCommand @1',
@@ -134,10 +143,12 @@ t.test('promote during a duration pause ends it at once', async (t) => {
   t.same(sim.rows, [
     ['2026-11-23T10:00:00Z', 10, 0, 0, 'stop', 'Canary is Pending'],
     ['2026-11-23T10:00:00Z', 8, 2, 1, 'running', WAITING(2)],
-    ['2026-11-23T10:00:10Z', 8, 2, 2, 'running', 'Canary is Paused at step 2 until 2026-11-23T10:30:10Z'],
+    ['2026-11-23T10:00:05Z', 8, 2, 2, 'running', 'Canary is Paused at step 2 until 2026-11-23T10:30:05Z'],
+    // The resync period the apply's answer left queued (it asked for no clock).
+    ['2026-11-23T10:00:30Z', 8, 2, 2, 'running', 'Canary is Paused at step 2 until 2026-11-23T10:30:05Z'],
     // The promote at 10:05 ends the 30m pause then and there, and the next step follows.
     ['2026-11-23T10:05:00Z', 4, 6, 3, 'running', WAITING(6)],
-    ['2026-11-23T10:05:10Z', 0, 10, 3, 'complete', 'Canary is complete'],
+    ['2026-11-23T10:05:05Z', 0, 10, 3, 'complete', 'Canary is complete'],
   ] satisfies Row[]);
   t.same(transitionsOf(sim), [
     'Started/ApplyCommand @1',
@@ -167,7 +178,7 @@ t.test('new pods crashing during a pause roll the Canary back', async (t) => {
   t.same(changes(sim.rows), [
     ['2026-11-23T10:00:00Z', 10, 0, 0, 'stop', 'Canary is Pending'],
     ['2026-11-23T10:00:00Z', 7, 3, 1, 'running', WAITING(3)],
-    ['2026-11-23T10:00:10Z', 7, 3, 2, 'running', PAUSED_MANUAL(2)],
+    ['2026-11-23T10:00:05Z', 7, 3, 2, 'running', PAUSED_MANUAL(2)],
     ['2026-11-23T10:02:00Z', 10, 0, 0, 'stop', '[2026-11-23T10:02:00Z] Canary is rollbacked'],
   ] satisfies Row[]);
   t.same(transitionsOf(sim), [

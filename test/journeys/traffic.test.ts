@@ -14,7 +14,7 @@ import { readRoute, shownWeight } from '../../hooks/routers/rules.js';
 import { parseSpec } from '../../hooks/spec/parse.js';
 import { HEADER_RULE, httpRoute, virtualService } from '../fixtures/routes.js';
 import type { RouteObject } from '../harness/routes.js';
-import { Simulation } from '../harness/simulation.js';
+import { Simulation, type Row } from '../harness/simulation.js';
 
 const ROUTING = {
   gatewayAPI: { httpRoute: 'backend-canary', oldBackend: 'backend-v1', newBackend: 'backend-v2' },
@@ -60,22 +60,28 @@ function shown(sim: Simulation): number | undefined {
   return reading.ok ? shownWeight(reading.rules) : undefined;
 }
 
-/** Metacontroller's schedule of syncs until `until`, a trace row after each. */
+/**
+ * Metacontroller's schedule of syncs until `until`, and the syncs watch
+ * events bring (the route's change after a write, a Deployment's status), a
+ * trace row after each.
+ */
 async function runUntil(sim: Simulation, trace: Trace[], until: string, max = 300) {
-  const end = Date.parse(until);
-  for (let n = 0; sim.nextSyncAtMs <= end; n++) {
-    if (n > max) throw new Error(`more than ${max} syncs`);
-    sim.advanceTo(Math.max(sim.cluster.nowMs, sim.nextSyncAtMs));
-    await syncNow(sim, trace);
+  sim.afterSync = (row) => traceRow(sim, trace, row);
+  try {
+    await sim.runUntil(until, max);
+  } finally {
+    sim.afterSync = undefined;
   }
-  sim.advanceTo(end);
+}
+
+function traceRow(sim: Simulation, trace: Trace[], row: Row) {
+  const s = sim.status;
+  trace.push([row[0], row[1], row[2], row[3], row[4], s?.weight ?? -1, shown(sim)]);
 }
 
 async function syncNow(sim: Simulation, trace: Trace[]) {
   const row = await sim.sync();
-  if (!row) return;
-  const s = sim.status;
-  trace.push([row[0], row[1], row[2], row[3], row[4], s?.weight ?? -1, shown(sim)]);
+  if (row) traceRow(sim, trace, row);
 }
 
 /** Only the rows where something changed. */
@@ -106,18 +112,19 @@ t.test("the seed's walkthrough: 10%, promote, 50%, ten minutes, 100%, on an HTTP
   await runUntil(sim, trace, '2026-11-23T10:20:00Z');
   t.same(changes(trace), [
     ['2026-11-23T10:00:00Z', 4, 0, 0, 'stop', 0, 0],
-    // One replica of four carries 10%; the weight waits for it (ready 5s later, found by the 10s retry).
+    // One replica of four carries 10%; the weight waits for it (ready 5s later: its Deployment's event).
     ['2026-11-23T10:00:00Z', 4, 1, 1, 'running', 0, 0],
-    ['2026-11-23T10:00:10Z', 4, 1, 1, 'running', 10, 10],
-    // The route read back at 10%: the step is done, the manual pause begins. The old keeps all four.
-    ['2026-11-23T10:00:20Z', 4, 1, 2, 'running', 10, 10],
+    ['2026-11-23T10:00:05Z', 4, 1, 1, 'running', 10, 10],
+    // The route read back at 10% (the write's own event): the step is done, the manual pause
+    // begins. The old keeps all four.
+    ['2026-11-23T10:00:05Z', 4, 1, 2, 'running', 10, 10],
     ['2026-11-23T10:05:00Z', 4, 2, 3, 'running', 10, 10],
-    ['2026-11-23T10:05:10Z', 4, 2, 3, 'running', 50, 50],
-    ['2026-11-23T10:05:20Z', 4, 2, 4, 'running', 50, 50],
+    ['2026-11-23T10:05:05Z', 4, 2, 3, 'running', 50, 50],
+    ['2026-11-23T10:05:05Z', 4, 2, 4, 'running', 50, 50],
     // Ten minutes on, setWeight 100 completes: every new replica first, then 100%, then the old goes.
-    ['2026-11-23T10:15:20Z', 4, 4, 5, 'complete', 50, 50],
-    ['2026-11-23T10:15:30Z', 4, 4, 5, 'complete', 100, 100],
-    ['2026-11-23T10:15:40Z', 0, 4, 5, 'complete', 100, 100],
+    ['2026-11-23T10:15:05Z', 4, 4, 5, 'complete', 50, 50],
+    ['2026-11-23T10:15:10Z', 4, 4, 5, 'complete', 100, 100],
+    ['2026-11-23T10:15:10Z', 0, 4, 5, 'complete', 100, 100],
   ] satisfies Trace[]);
   t.same(
     sim.routes.writes.map((w) => [w.write.weight, w.outcome]),
@@ -179,7 +186,8 @@ t.test(
       changes(after).slice(-2),
       [
         ['2026-11-23T10:02:30Z', 4, 2, 0, 'stop', 0, 0],
-        ['2026-11-23T10:02:40Z', 4, 0, 0, 'stop', 0, 0],
+        // the route's change to 0% is the event that lets the new replicas go
+        ['2026-11-23T10:02:30Z', 4, 0, 0, 'stop', 0, 0],
       ] satisfies Trace[],
       'rolled back: 0% at once with both new replicas kept, then scaled down',
     );
@@ -204,7 +212,7 @@ t.test('writes refused for a while: the step waits, PatchFailed says why, then i
     changes(trace),
     [
       ['2026-11-23T10:00:00Z', 4, 1, 1, 'running', 0, 0],
-      ['2026-11-23T10:00:10Z', 4, 1, 1, 'running', 10, 0],
+      ['2026-11-23T10:00:05Z', 4, 1, 1, 'running', 10, 0],
     ] satisfies Trace[],
     'asked 10%, the route still at 0, the replicas held',
   );

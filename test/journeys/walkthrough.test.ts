@@ -77,10 +77,14 @@ t.test('a step waits for the new replicas to become available', async (t) => {
   t.same(sim.rows, [
     ['2026-11-23T10:00:00Z', 2, 2, 1, 'running', 'Canary is Running'],
     ['2026-11-23T10:01:00Z', 2, 2, 1, 'running', waiting],
-    ['2026-11-23T10:01:10Z', 2, 2, 1, 'running', waiting],
-    // ready at 10:01:15, seen at the next retry: the step is taken then, off the tick
-    ['2026-11-23T10:01:20Z', 0, 4, 2, 'complete', 'Canary is complete'],
+    // ready at 10:01:15: the Deployment's status event brings the sync that takes the step, off the tick
+    ['2026-11-23T10:01:15Z', 0, 4, 2, 'complete', 'Canary is complete'],
   ] satisfies Row[]);
+  t.same(
+    sim.calls.filter((c) => c.time > '2026-11-23T10:01:00Z' && c.time < '2026-11-23T10:01:15Z'),
+    [],
+    'no poll between the tick and the event',
+  );
   t.same(sim.violations, []);
 });
 
@@ -104,11 +108,11 @@ t.test('a step waits for the Deployment controller to observe the new replicas',
     ['2026-11-23T10:00:00Z', 2, 2, 1, 'running', 'Canary is Running'],
     // generation 2 is not observed yet: its availableReplicas speak for the old spec
     ['2026-11-23T10:01:00Z', 2, 2, 1, 'running', waiting],
-    ['2026-11-23T10:01:10Z', 2, 2, 1, 'running', waiting],
-    ['2026-11-23T10:01:20Z', 2, 2, 1, 'running', waiting],
-    // observed at 10:01:30, its pods just created
+    // the resync period (nothing asked: no clock ahead) as the spec is observed, its pods just created
     ['2026-11-23T10:01:30Z', 2, 2, 1, 'running', waiting],
-    ['2026-11-23T10:01:40Z', 0, 4, 2, 'complete', 'Canary is complete'],
+    // ready at 10:01:35: that event's sync takes the step
+    ['2026-11-23T10:01:35Z', 0, 4, 2, 'complete', 'Canary is complete'],
   ] satisfies Row[]);
+  t.ok(sim.eventSyncs.includes('2026-11-23T10:01:35Z'), 'the step came with the event');
   t.same(sim.violations, []);
 });
