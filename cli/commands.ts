@@ -317,7 +317,7 @@ function isPromotable(canary: Canary): boolean {
   return status?.state === 'running' && typeof status.nextStepTime === 'string';
 }
 
-/** Commands the controller records but that move nothing from where the Canary stands (SPEC section 4). */
+/** Commands the controller records but that move nothing from where the Canary stands (docs/design.md §4). */
 export function noEffectNote(canary: Canary, value: string): string | undefined {
   const state = canary.status?.state;
   if (state === 'complete' && (value === 'apply' || value === 'completion')) {

@@ -44,7 +44,7 @@ export interface RolloutPlan {
 type PlanSpec = Pick<CanarySpec, 'totalReplicas' | 'stepReplicas' | 'timeZone'> & {
   cronSchedule?: string | undefined;
   steps?: SpecStep[] | undefined;
-  /** With a router the weight is the route's, and the old Deployment keeps every replica (SPEC 9). */
+  /** With a router the weight is the route's, and the old Deployment keeps every replica (docs/design.md §9). */
   trafficRouting?: CanarySpec['trafficRouting'];
 };
 

@@ -134,7 +134,7 @@ export function deploymentNames(canary: Canary): { old?: string; new?: string } 
 /**
  * The percent of the app asked of the new version: `status.weight` when the
  * service reports it (step lists, traffic routing), else what the replicas
- * give, as SPEC section 8 defines the weight of a replica split.
+ * give, as docs/design.md §8 defines the weight of a replica split.
  */
 export function weightOf(canary: Canary): { value: number; reported: boolean } | undefined {
   const status = (canary.status ?? {}) as Json;

@@ -1,5 +1,5 @@
 /**
- * The route of a Canary with `spec.trafficRouting` (SPEC section 9), read
+ * The route of a Canary with `spec.trafficRouting` (docs/design.md §9), read
  * from the API when its page is drawn: the weight each rule that names both
  * versions gives them. A read, not a watch: routes change with the Canary,
  * and a watch of a kind whose CRD may not even be installed would fail for

@@ -69,7 +69,7 @@ export function hasReachedStep(p: Progress, o: Observed): boolean {
   return remembered || newReplicasAvailability(p, o).ready;
 }
 
-/** A pause asks for no new replicas, so it has no progress deadline of its own (SPEC 8: every set-step). */
+/** A pause asks for no new replicas, so it has no progress deadline of its own (docs/design.md §8: every set-step). */
 export function deadlineOf(p: Progress, o: Observed): number | undefined {
   if (o.spec.progressDeadlineSeconds === undefined || p.lastStepTime === null) return undefined;
   if (stepAt(o.rollout, p.step)?.kind === 'pause') return undefined;

@@ -42,7 +42,7 @@ import { resyncAfter } from './resync.js';
  * What a complete Canary still waits for before every replica runs the new
  * version, or undefined once nothing: with a router the route and then the
  * old Deployment (hooks/status/traffic.ts); with surge the old Deployment,
- * which gives way as the new replicas become available (SPEC 7a). Judged on
+ * which gives way as the new replicas become available (docs/design.md §7a). Judged on
  * what this answer asks, as status.oldReplicas is.
  */
 function completionLeft(p: Progress, o: Observed, target: Placement, split: Placement): string | undefined {

@@ -1,5 +1,5 @@
 /**
- * Owns the one interface every traffic router (SPEC section 9) stands
+ * Owns the one interface every traffic router (docs/design.md §9) stands
  * behind, as Argo Rollouts keeps one traffic router per folder and Flagger
  * one per file. A router knows one kind of route and nothing else: how its
  * block of `spec.trafficRouting` is written, where the route keeps its rules

@@ -32,11 +32,11 @@ export interface CanarySpec {
   cronSchedule: string | undefined;
   timeZone: string;
   enableRollback: boolean;
-  /** SPEC 7a: a step adds new replicas before it removes old ones; false is the round-1 behaviour. */
+  /** docs/design.md §7a: a step adds new replicas before it removes old ones; false is the round-1 behaviour. */
   surge: boolean;
   progressDeadlineSeconds: number | undefined;
   selector: LabelSelector;
-  /** SPEC 9: the route that carries the weight, or undefined when replicas alone split the traffic. */
+  /** docs/design.md §9: the route that carries the weight, or undefined when replicas alone split the traffic. */
   trafficRouting: TrafficRouting | undefined;
 }
 
@@ -148,7 +148,7 @@ function enableRollback(raw: RawCanarySpec): boolean {
 }
 
 /**
- * On unless turned off (SPEC 7a): every step adds before it removes;
+ * On unless turned off (docs/design.md §7a): every step adds before it removes;
  * `surge: false` keeps round 1's both-at-once steps for clusters with no room.
  */
 function surge(raw: RawCanarySpec): boolean {
@@ -226,7 +226,7 @@ function steps(raw: RawCanarySpec, zone: string): SpecStep[] {
       return { setWeight: wholeNumber(item.setWeight, `${at}.setWeight`, 100, 'percent') };
     if ('setReplicas' in item) {
       // Above the total is not an error: an HPA or kubectl scale may lower the total
-      // under the list, and the step asks for all of it then (SPEC 10, hooks/steps/rollout.ts).
+      // under the list, and the step asks for all of it then (docs/design.md §10, hooks/steps/rollout.ts).
       return { setReplicas: wholeNumber(item.setReplicas, `${at}.setReplicas`, MAX_REPLICAS, 'replicas') };
     }
     if ('pause' in item) return { pause: pause(item.pause, `${at}.pause`, zone) };
@@ -263,7 +263,7 @@ function specFields(spec: RawCanarySpec): CanarySpec {
   const zone = timeZone(spec);
   const list = given(spec.steps) ? steps(spec, zone) : undefined;
   // A stepReplicas above the total is one step of the whole total: the CRD refuses it when
-  // written, but the total alone may be scaled below it later (SPEC 10).
+  // written, but the total alone may be scaled below it later (docs/design.md §10).
   const stepReplicas = list === undefined ? integer(spec, 'stepReplicas', 1, MAX_STEP_REPLICAS) : undefined;
   return {
     oldDeployment,

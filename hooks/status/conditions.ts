@@ -68,7 +68,7 @@ export function rolledBackCondition(p: {
 /**
  * `left`: what a complete Canary still waits for (the old Deployment stepping
  * down, the route catching up). Until nothing is, not every replica runs the
- * new version, whatever `state` says: the last step is taken (SPEC 4 and 8
+ * new version, whatever `state` says: the last step is taken (docs/design.md §4 and §8
  * make that `complete`), the rollout is not over.
  */
 export function completeCondition(state: CanaryState, left?: string): ConditionUpdate {

@@ -1,5 +1,5 @@
 /**
- * Owns the status fields of the Canary's scale subresource (SPEC 10): `kubectl scale` and a
+ * Owns the status fields of the Canary's scale subresource (docs/design.md §10): `kubectl scale` and a
  * HorizontalPodAutoscaler read `status.replicas` and `status.labelSelector`
  * through it and write `spec.totalReplicas`. Metacontroller replaces the
  * whole status on every sync, so both are part of every status the hooks

@@ -1,7 +1,7 @@
 /**
  * Owns where a position in the rollout puts the app: the replicas of the
  * two Deployments, and the share of the app on the new version. This is the
- * seam for traffic routing (SPEC section 9): with a router the weight goes
+ * seam for traffic routing (docs/design.md §9): with a router the weight goes
  * on a route and the replicas only carry it, behind the same interface.
  * Which router, and in what order the route and the replicas move, is
  * hooks/traffic/'s; here only what a position asks.
@@ -21,7 +21,7 @@ export interface Placer {
 }
 
 /**
- * Surge first (SPEC 7a): the new Deployment gets the step's replicas at
+ * Surge first (docs/design.md §7a): the new Deployment gets the step's replicas at
  * once, and the old one gives up only as many as the new one has available
  * (*choice*: replica by replica, so serving capacity never drops below the
  * total because of a step, and the old replicas reach the step's split the

@@ -1,7 +1,7 @@
 /**
  * Owns the rollout as a list of steps: the one place that turns the spec
  * into what the state machine walks through. `stepReplicas: s` is shorthand for
- * the list `setReplicas: s, 2s, ..., totalReplicas` (SPEC sections 3 and 8),
+ * the list `setReplicas: s, 2s, ..., totalReplicas` (docs/design.md §3 and §8),
  * so both forms run through one engine.
  *
  * Positions are 1-based indexes into the list; 0 is before `apply` (or after
@@ -43,7 +43,7 @@ export interface StepSizing {
 }
 
 /**
- * The shorthand's number of steps (SPEC section 3). Rounds up, so a step
+ * The shorthand's number of steps (docs/design.md §3). Rounds up, so a step
  * size that does not divide the total still ends with every replica on new.
  */
 export function totalSteps(sizing: StepSizing): number {

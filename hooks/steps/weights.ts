@@ -5,7 +5,7 @@
  */
 
 /**
- * New replicas for `setWeight: w` without a router (SPEC 8): the nearest
+ * New replicas for `setWeight: w` without a router (docs/design.md §8): the nearest
  * whole number, halves rounded up (50% of 7 is 4: the step puts at least
  * the weight asked on the new version, as Kubernetes rounds a percent
  * maxSurge up), but at least 1 when w > 0 (a step that asks for some of the
@@ -20,7 +20,7 @@ export function weightReplicas(totalReplicas: number, weight: number): number {
   return weight < 100 ? Math.min(atLeast, totalReplicas - 1) : atLeast;
 }
 
-/** The weight `newReplicas` of `totalReplicas` give, to the nearest percent (SPEC 8). */
+/** The weight `newReplicas` of `totalReplicas` give, to the nearest percent (docs/design.md §8). */
 export function weightOf(newReplicas: number, totalReplicas: number): number {
   return Math.round((100 * newReplicas) / totalReplicas);
 }

@@ -1,5 +1,5 @@
 /**
- * Owns traffic routing's order (SPEC section 9), the same for every router:
+ * Owns traffic routing's order (docs/design.md §9), the same for every router:
  * given the weight and replicas a position asks (hooks/steps/placement.ts),
  * in which order the two move so that no request meets a version that
  * cannot serve it. Routers (hooks/routers/) only read and write their kind

@@ -48,7 +48,7 @@ export interface SimulationOptions {
    * status write has reached the parent's cache (issue 10).
    */
   staleEcho?: CacheLag | ((syncIndex: number) => CacheLag);
-  /** HTTPRoutes and VirtualServices in the cluster (SPEC section 9), patched by the server's route writer. */
+  /** HTTPRoutes and VirtualServices in the cluster (docs/design.md §9), patched by the server's route writer. */
   routes?: RouteObject[];
   /**
    * The parent informer's periodic resync, every `resyncPeriodSeconds` from

@@ -1,5 +1,5 @@
 /**
- * The scale subresource (SPEC 10): the status fields it reads, and the
+ * The scale subresource (docs/design.md §10): the status fields it reads, and the
  * re-split when `kubectl scale` or an HPA changes spec.totalReplicas, in
  * every state, for the shorthand and for step lists, with and without surge.
  */
@@ -122,7 +122,7 @@ for (const surge of [false, true]) {
       const before = d.status?.currentStep;
       d.spec.totalReplicas = total;
       const first = d.sync(at(35)).response.status;
-      // Surge (SPEC 7a) may hold old replicas for new ones still starting, never fewer than the total.
+      // Surge (docs/design.md §7a) may hold old replicas for new ones still starting, never fewer than the total.
       const sum = first.oldReplicas + first.newReplicas;
       t.ok(surge ? sum >= total && first.oldReplicas <= total : sum === total, `${name}: ${sum} of ${total}`);
       // At rest: the new replicas asked are available (surge lets the old ones go then).

@@ -1,4 +1,4 @@
-/** Step lists (SPEC section 8): every step kind, pause kind and position of promote, one sync at a time. */
+/** Step lists (docs/design.md §8): every step kind, pause kind and position of promote, one sync at a time. */
 import t from 'tap';
 import { weightReplicas } from '../../hooks/steps/weights.js';
 import { parseSpec } from '../../hooks/spec/parse.js';

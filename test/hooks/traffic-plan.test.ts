@@ -1,4 +1,4 @@
-/** `kubectl canary plan` for a routed Canary: the route's weights, and the old Deployment kept whole (SPEC 9). */
+/** `kubectl canary plan` for a routed Canary: the route's weights, and the old Deployment kept whole (docs/design.md §9). */
 import t from 'tap';
 import { planRollout } from '../../hooks/plan.js';
 import { parseSpec } from '../../hooks/spec/parse.js';

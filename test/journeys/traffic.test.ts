@@ -1,5 +1,5 @@
 /**
- * Traffic routing over simulated time (SPEC section 9): the seed's Gateway
+ * Traffic routing over simulated time (docs/design.md §9): the seed's Gateway
  * API walkthrough, backend-v1 and backend-v2 behind backend-canary at 10%,
  * then 50%, then 100%, as a Canary with setWeight steps and pauses; then the
  * same route through a rollout that crashes and rolls back, and one whose

@@ -1,5 +1,5 @@
 /**
- * Properties of traffic routing (SPEC section 9) over random step lists,
+ * Properties of traffic routing (docs/design.md §9) over random step lists,
  * random routes and random stories of commands, availability and refused
  * writes, on both routers, with surge on and off. At every sync:
  * - the patch changes only `weight` fields, and only of the two named

@@ -128,7 +128,7 @@ t.test('the sample request in the README gets a decision', async (t) => {
   const { base } = await start(t);
   const res = await post(base, '/sync', sample);
   t.equal(res.status, 200);
-  // Surge (SPEC 7a, the default): v2's 2 first, v1 keeps its 10 until they are available.
+  // Surge (docs/design.md §7a, the default): v2's 2 first, v1 keeps its 10 until they are available.
   // v2's own status change brings the sync that lets v1 go; the only call asked is the next tick's.
   t.match(res.body, {
     status: { state: 'running', currentStep: 1, oldReplicas: 10, newReplicas: 2, weight: 20 },

@@ -34,7 +34,7 @@ export const availabilityGate: StepGate = {
 };
 
 /**
- * Surge (SPEC 7a) steps the old Deployment down only after the new replicas
+ * Surge (docs/design.md §7a) steps the old Deployment down only after the new replicas
  * are available, so the old one reaches the step's split a sync later.
  * Until it has, the next step waits: Metacontroller writes one child at a
  * time, and a step taken in the same answer as the step-down before it

@@ -1,4 +1,4 @@
-/** spec.selector as the selector string of the scale subresource (SPEC 10), as the API server writes it. */
+/** spec.selector as the selector string of the scale subresource (docs/design.md §10), as the API server writes it. */
 import t from 'tap';
 import { selectorString } from '../../../hooks/k8s/selectors.js';
 

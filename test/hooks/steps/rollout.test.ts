@@ -13,7 +13,7 @@ function splitAt(sizing: { totalReplicas: number; stepReplicas: number }, k: num
   return { oldReplicas: sizing.totalReplicas - newReplicas, newReplicas };
 }
 
-t.test('the split of every step keeps old + new == total (SPEC section 3)', async (t) => {
+t.test('the split of every step keeps old + new == total (docs/design.md §3)', async (t) => {
   const cases = [
     {
       total: 10,
