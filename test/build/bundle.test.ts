@@ -101,7 +101,18 @@ t.test('the bundle runs alone: hooks over HTTP, the API through bundled client-n
   t.match(code, /function decideSync\(/);
 
   const owned = deployment({ name: 'my-app-v1', replicas: 6 });
+  // The live Canary every write of the service's own checks its claim against
+  // (docs/design.md §12): it exists with the request's uid, and is being deleted
+  // for finalize.
+  const live = canary();
+  live.metadata.deletionTimestamp = '2026-11-23T10:00:00Z';
   const api = await startKubeStandIn((req, res) => {
+    if (
+      req.method === 'GET' &&
+      req.url === '/apis/canary.k8shuginn.io/v1alpha1/namespaces/default/canaries/my-app'
+    ) {
+      return sendJson(res, 200, live);
+    }
     if (req.url.startsWith('/apis/apps/v1/namespaces/default/deployments/my-app-v1')) {
       if (req.method === 'GET') return sendJson(res, 200, owned);
       if (req.method === 'PATCH') {
@@ -127,6 +138,7 @@ t.test('the bundle runs alone: hooks over HTTP, the API through bundled client-n
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: dir,
       PORT: String(port),
+      METRICS_PORT: String(await freePort()),
       LOG_LEVEL: 'info',
       EVENTS_ENABLED: 'true',
       SHUTDOWN_DELAY_SECONDS: '0',
@@ -197,6 +209,10 @@ t.test('the bundle runs alone: hooks over HTTP, the API through bundled client-n
     t.equal(res.status, 200);
     t.match(res.body, { finalized: false });
     const calls = api.requests.filter((r) => r.url.includes('/deployments/'));
+    t.ok(
+      api.requests.some((r) => r.method === 'GET' && r.url.endsWith('/canaries/my-app')),
+      'the claim was checked against the live Canary first',
+    );
     t.same(
       calls.map((r) => r.method),
       ['GET', 'PATCH'],

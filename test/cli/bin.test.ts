@@ -5,6 +5,10 @@ import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { EXIT } from '../../cli/errors.js';
 
+// Each case starts the CLI from its TypeScript source (a few seconds each on a
+// loaded 2-core machine), so the file as a whole needs more than tap's 120 s.
+t.setTimeout(300_000);
+
 async function kubectlCanary(args: string[], env: NodeJS.ProcessEnv, stdin?: string) {
   const child = spawn(process.execPath, ['--import', '@tapjs/typescript/import', 'cli/main.ts', ...args], {
     env,

@@ -33,8 +33,8 @@ const OLD = 'my-app-v1';
 const NEW = 'my-app-v2';
 const TOTAL = 10;
 const STEPS = 8;
-/** NEXTSTEP when no step is due: the status leaves nextStepTime out, and kubectl prints <none>. */
-const NO_VALUE = '<none>';
+/** NEXTSTEP when no step is due: the status leaves nextStepTime out, and kubectl prints the column empty. */
+const NO_VALUE = '';
 /** The commands docs/step-lists.md shows for this walkthrough, in order: what this test types. */
 const TYPED = [
   'kubectl apply -k manifests/examples-steps/',

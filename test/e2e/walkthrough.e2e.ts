@@ -69,8 +69,8 @@ const STEP = 2;
 const STEPS = 5;
 const ANNOTATED = 'canary.canary.k8shuginn.io/my-app annotated';
 const CRASH_LABEL = 'canary-e2e/crash';
-/** NEXTSTEP when no step is due: the status leaves nextStepTime out, and kubectl prints <none>. */
-const NO_VALUE = '<none>';
+/** NEXTSTEP when no step is due: the status leaves nextStepTime out, and kubectl prints the column empty. */
+const NO_VALUE = '';
 const PAGE = readPage('docs/getting-started.md');
 /** The commands the page shows, step by step: what this test types. */
 const TYPED: Record<number, string[]> = {

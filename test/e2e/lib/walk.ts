@@ -4,6 +4,9 @@
  */
 import { spawn } from 'node:child_process';
 import { KUBECTL, REPO, parseTable, waitFor, type Workspace } from './cluster.js';
+import { watchRow } from './rows.js';
+
+export { watchRow };
 
 export const WIDE_COLUMNS = [
   'NAME',
@@ -43,17 +46,6 @@ export function rowOf(cells: Record<string, string>): Row {
   if ('TOTALSTEPS' in cells) row.totalSteps = cells.TOTALSTEPS;
   if ('NEXTSTEP' in cells) row.nextStep = cells.NEXTSTEP;
   return row;
-}
-
-/**
- * A line of `kubectl get -w`: each is printed on its own, with its own column
- * widths, so cells are cut at runs of two or more spaces (no cell of these
- * tables holds two spaces in a row).
- */
-export function watchRow(line: string, header: readonly string[]): Record<string, string> | undefined {
-  const cells = line.trim().split(/\s{2,}/);
-  if (cells.length !== header.length) return undefined;
-  return Object.fromEntries(header.map((h, i) => [h, cells[i] as string]));
 }
 
 export interface CanaryStatus {
