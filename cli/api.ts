@@ -8,7 +8,7 @@ import {
   setHeaderOptions,
   type V1Deployment,
 } from '@kubernetes/client-node';
-import { COMMAND_ANNOTATION, GROUP, type Canary } from '../hooks/wire.js';
+import { COMMAND_ANNOTATION, GROUP, type Canary } from '../hooks/wire/index.js';
 import { CliError, EXIT, fromApiError } from './errors.js';
 import type { Target } from './kube.js';
 import { createRouteReader, type RouteReader } from './dashboard/route.js';
@@ -28,7 +28,7 @@ export interface CanaryApi {
   getDeployment(namespace: string, name: string): Promise<V1Deployment>;
   /** The route of spec.trafficRouting with its weights, or why it cannot be read; undefined without routing. */
   readRoute: RouteReader;
-  /** The namespace's autoscaling/v2 HorizontalPodAutoscalers: one may scale a Canary (SPEC 10). */
+  /** The namespace's autoscaling/v2 HorizontalPodAutoscalers: one may scale a Canary (docs/design.md §10). */
   listAutoscalers(namespace: string): Promise<AutoscalerView[]>;
   /** Watches one object by name; `done` gets the CliError that ended it, or null when the server closed it. */
   watchOne(

@@ -1,12 +1,12 @@
 /** The plugin's commands: fetch, decide, print. Output text comes from `format.ts`. */
 import type { V1Deployment } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { commandAnnotation } from '../hooks/commands.js';
+import { commandAnnotation } from '../hooks/observed/command.js';
 import { planRollout } from '../hooks/plan.js';
-import { countAboveTotal } from '../hooks/scale.js';
-import { parseSpec } from '../hooks/spec.js';
-import { isKnownTimeZone } from '../hooks/schedule.js';
-import { COMMAND_ANNOTATION, type Canary, type RawCanarySpec } from '../hooks/wire.js';
+import { countAboveTotal } from '../hooks/spec/limits.js';
+import { parseSpec } from '../hooks/spec/parse.js';
+import { isKnownTimeZone } from '../hooks/k8s/cron.js';
+import { COMMAND_ANNOTATION, type Canary, type RawCanarySpec } from '../hooks/wire/index.js';
 import { maybe, type CanaryApi, type WatchEvent } from './api.js';
 import { CliError, EXIT } from './errors.js';
 import type { RouteView } from './dashboard/route.js';
@@ -317,7 +317,7 @@ function isPromotable(canary: Canary): boolean {
   return status?.state === 'running' && typeof status.nextStepTime === 'string';
 }
 
-/** Commands the controller records but that move nothing from where the Canary stands (SPEC section 4). */
+/** Commands the controller records but that move nothing from where the Canary stands (docs/design.md §4). */
 export function noEffectNote(canary: Canary, value: string): string | undefined {
   const state = canary.status?.state;
   if (state === 'complete' && (value === 'apply' || value === 'completion')) {

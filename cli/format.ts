@@ -3,24 +3,14 @@
  * time: tables, the progress bar, countdowns, the status page and the plan.
  * The commands in `commands.ts` fetch and write; nothing here does I/O.
  */
-import { COMMAND_ANNOTATION, type Canary, type Condition, type ObservedStatus } from '../hooks/wire.js';
+import { COMMAND_ANNOTATION, type Canary, type Condition, type ObservedStatus } from '../hooks/wire/index.js';
 import type { RolloutPlan } from '../hooks/plan.js';
-import type { CanarySpec } from '../hooks/spec.js';
+import type { CanarySpec } from '../hooks/spec/parse.js';
 import { formatListPlan } from './plan-list.js';
+import { table } from './table.js';
 import type { RouteView } from './dashboard/route.js';
 import { routeLines } from './route-format.js';
 import { formatDuration, formatUtc, formatZoned, relativeTo } from './time.js';
-
-/** Left-aligned columns separated by three spaces, as kubectl prints them. */
-export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join('   ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n') + '\n';
-}
 
 function status(canary: Canary): ObservedStatus {
   return canary.status ?? {};

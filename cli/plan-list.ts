@@ -4,8 +4,8 @@
  * promote does to the times after it (they count from the promote).
  */
 import type { PlannedStep, RolloutPlan } from '../hooks/plan.js';
-import type { CanarySpec, SpecStep } from '../hooks/spec.js';
-import { table } from './format.js';
+import type { CanarySpec, SpecStep } from '../hooks/spec/parse.js';
+import { table } from './table.js';
 import { formatDuration, formatUtc, formatZoned } from './time.js';
 
 function kindText(step: SpecStep): string {

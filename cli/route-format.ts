@@ -4,6 +4,7 @@
  * has, read by the plugin itself (with the user's credentials), so a patch
  * the service could not make shows as a difference here.
  */
+import { weightOf } from '../hooks/steps/weights.js';
 import type { RouteRule, RouteView } from './dashboard/route.js';
 
 /** The new version's share of one rule, in percent; undefined when its weights are not both known. */
@@ -11,7 +12,7 @@ export function ruleWeight(rule: RouteRule): number | undefined {
   if (rule.old === undefined || rule.new === undefined) return undefined;
   const sum = rule.old + rule.new;
   // Both at 0: no request goes to either through this rule, so none to the new version.
-  return sum === 0 ? 0 : Math.round((100 * rule.new) / sum);
+  return sum === 0 ? 0 : weightOf(rule.new, sum);
 }
 
 /** "50%", or each rule's weight when they differ. */

@@ -1,10 +1,10 @@
 /**
- * Who sets a Canary's total (SPEC 10): a HorizontalPodAutoscaler whose
+ * Who sets a Canary's total (docs/design.md §10): a HorizontalPodAutoscaler whose
  * scaleTargetRef is the Canary, or whoever last wrote spec.totalReplicas as
  * the object's managedFields record it (`kubectl` for `kubectl scale` and
  * `kubectl apply`). Pure: the commands fetch, this reads.
  */
-import { GROUP, type Canary } from '../hooks/wire.js';
+import { GROUP, type Canary } from '../hooks/wire/index.js';
 
 /** The parts of an autoscaling/v2 HorizontalPodAutoscaler read here. */
 export interface AutoscalerView {

@@ -1,13 +1,13 @@
 /**
- * The finalize hook's decision. Deleting a Canary must leave its Deployments
+ * Owns the finalize hook's decision. Deleting a Canary must leave its Deployments
  * running, as the original operator did: each still carrying this Canary's
  * ownerReference has to be released through the API (the server does that),
  * and the Canary may go only once none is owned any more.
  */
-import { observedDeployments } from './observed.js';
-import { scaleStatus } from './scale.js';
-import { readPriorStatus } from './status.js';
-import { desiredChildren } from './children.js';
+import { observedDeployments } from './observed/request.js';
+import { scaleStatus } from './status/scale.js';
+import { readPriorStatus } from './observed/prior.js';
+import { desiredChildren } from './render/children.js';
 import type {
   Canary,
   CanaryStatus,
@@ -15,7 +15,7 @@ import type {
   FinalizeResponse,
   OwnerReference,
   SyncRequest,
-} from './wire.js';
+} from './wire/index.js';
 
 /** How soon Metacontroller should call finalize again while Deployments are being released. */
 export const FINALIZE_RETRY_SECONDS = 2;
@@ -34,7 +34,7 @@ export interface FinalizeDecision {
 }
 
 /** Matched by uid: a Canary deleted and re-created under the same name is another owner. */
-export function isOwnedBy(deployment: Deployment, canary: Canary): boolean {
+function isOwnedBy(deployment: Deployment, canary: Canary): boolean {
   const uid = canary.metadata.uid;
   const refs: OwnerReference[] = deployment.metadata.ownerReferences ?? [];
   if (uid) return refs.some((ref) => ref.uid === uid);

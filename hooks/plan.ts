@@ -1,5 +1,5 @@
 /**
- * A preview of a whole rollout: when each step would happen and what it
+ * Owns the plan: a preview of a whole rollout, when each step would happen and what it
  * would ask of the two Deployments, if it were applied at `appliedAt` and
  * every step's new replicas became available in time.
  *
@@ -10,12 +10,12 @@
  * waits for the first tick after the step before. Pure, so `kubectl canary
  * plan` and the hooks cannot disagree about the schedule.
  */
-import { replicaPlacer } from './placement.js';
-import { routerPlacer } from './traffic.js';
-import { completesOnEntry, rolloutOf, stepCount, type RolloutStep } from './rollout.js';
-import { nextTickAfter } from './schedule.js';
-import type { CanarySpec, PauseSpec, SpecStep } from './spec.js';
-import type { PauseKind } from './wire.js';
+import { nextTickAfter } from './k8s/cron.js';
+import type { CanarySpec, PauseSpec, SpecStep } from './spec/parse.js';
+import { pauseEnd } from './steps/pause.js';
+import { placerFor, weightOfPlacement } from './steps/placement.js';
+import { completesOnEntry, rolloutOf, stepCount, type RolloutStep } from './steps/rollout.js';
+import type { PauseKind } from './wire/index.js';
 
 export interface PlannedStep {
   step: number;
@@ -44,15 +44,9 @@ export interface RolloutPlan {
 type PlanSpec = Pick<CanarySpec, 'totalReplicas' | 'stepReplicas' | 'timeZone'> & {
   cronSchedule?: string | undefined;
   steps?: SpecStep[] | undefined;
-  /** With a router the weight is the route's, and the old Deployment keeps every replica (SPEC 9). */
+  /** With a router the weight is the route's, and the old Deployment keeps every replica (docs/design.md §9). */
   trafficRouting?: CanarySpec['trafficRouting'];
 };
-
-function pauseEnd(pause: PauseSpec, since: Date, zone: string): Date | null {
-  if (pause.kind === 'Manual') return null;
-  if (pause.kind === 'Duration') return new Date(since.getTime() + pause.seconds * 1000);
-  return nextTickAfter(pause.schedule, zone, since);
-}
 
 function pauseText(pause: PauseSpec): string {
   if (pause.kind === 'Manual') return 'until promote';
@@ -80,14 +74,13 @@ export function planRollout(spec: PlanSpec, appliedAt: Date): RolloutPlan {
   for (let step = 1; step <= count; step++) {
     const s = rollout.at(step) as RolloutStep;
     const time = step === 1 ? appliedAt : gate(s.kind === 'pause');
-    const placer = spec.trafficRouting === undefined ? replicaPlacer : routerPlacer;
-    const split = placer.place(rollout, step, false);
+    const split = placerFor(spec.trafficRouting !== undefined).place(rollout, step, false);
     const planned: PlannedStep = {
       step,
       time,
       oldReplicas: split.oldReplicas,
       newReplicas: split.newReplicas,
-      weight: split.weight ?? Math.round((100 * split.newReplicas) / rollout.totalReplicas),
+      weight: weightOfPlacement(split, rollout.totalReplicas),
       kind: s.kind,
       afterPromote,
     };

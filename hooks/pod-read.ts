@@ -1,23 +1,16 @@
 /**
- * Pods on demand (docs/design.md §11): Metacontroller is asked for no pods,
+ * Owns pods on demand (docs/design.md §11), the server's entry point before a sync: Metacontroller is asked for no pods,
  * because it would cache every pod of the cluster to hand us a few. The
  * server reads the new Deployment's pods itself, and only when section 5
  * could use them; this file says, from the request alone, whether it must
  * and what to ask for. Pure: the server does the reading.
  */
-import { describeSelector, isEmptySelector } from './selectors.js';
-import { startingPoint } from './sequence.js';
-import { observedDeployments } from './observed.js';
-import { POD_RELATED_KEY, type Deployment, type LabelSelector, type SyncRequest } from './wire.js';
+import { describeSelector, isEmptySelector } from './k8s/selectors.js';
+import { observedDeployments } from './observed/request.js';
+import { startingPoint } from './observed/start.js';
+import { POD_RELATED_KEY, type Deployment, type LabelSelector, type SyncRequest } from './wire/index.js';
 
-/** Why the pods could not be read; one Warning Event per cause. */
-export type PodReadCause = 'Timeout' | 'Forbidden' | 'Unreachable' | 'NoApi' | 'Error';
-
-export interface PodReadFailure {
-  cause: PodReadCause;
-  /** The API's own words, kept stable from one sync to the next so the status does not churn. */
-  detail: string;
-}
+export type { PodReadCause, PodReadFailure } from './observed/request.js';
 
 /** One `list` of pods: where, and with which label selector (the new Deployment's `spec.selector`). */
 export interface PodReadPlan {
@@ -126,21 +119,3 @@ export function syncHookTimeoutMs(controller: unknown): number {
 export function podReadTimeoutMs(configuredMs: number, controller: unknown): number {
   return Math.max(1, Math.min(configuredMs, Math.floor(syncHookTimeoutMs(controller) / 3)));
 }
-
-// ------------------------------------------------ a read that failed, as the sync says it
-
-/** API messages can be long; the status and the Event keep the first part. */
-const MAX_DETAIL = 300;
-
-/** The same words on every sync while the cause is the same, so the status is written once. */
-export function podsUnreadText(deployment: string, failure: PodReadFailure): string {
-  const detail =
-    failure.detail.length > MAX_DETAIL ? `${failure.detail.slice(0, MAX_DETAIL - 3)}...` : failure.detail;
-  return (
-    `pods of ${deployment} could not be read (${failure.cause}: ${detail}); ` +
-    'no step and no automatic rollback on a crash until they can'
-  );
-}
-
-/** The condition reason while the pods cannot be read. */
-export const PODS_UNREAD_REASON = 'PodsUnreadable';

@@ -1,44 +1,44 @@
 /**
- * The sync hook: observed Canary, Deployments and pods in, desired replicas
- * and status out. Pure: the time comes in as `now`, and the same request at
- * the same time always gives the same answer.
+ * Owns the sync hook: observed Canary, Deployments and pods in, desired
+ * replicas and status out. Pure: the time comes in as `now`, and the same
+ * request at the same time always gives the same answer.
  *
- * The step engine, one file per part:
- *   hooks/rollout.ts    the spec (either form) as the list of steps
- *   hooks/progress.ts   where the Canary stands in that list, read from the status
- *   hooks/machine.ts    the state machine: commands, pauses, restarts, rollback, the next step
- *   hooks/placement.ts  a position as replicas (the seam for traffic routing)
- *   hooks/render.ts     a position as the response: children, status, resync
- *   hooks/errors.ts     what is answered when nothing can be decided
- * Errors (bad spec, missing Deployment) stop the sync before anything is
- * scaled.
+ * The stages, in order (docs/architecture.md):
+ *   observed/  the request read into one value: prior status (or the newer
+ *              decision record), spec (spec/), list of steps (steps/), route
+ *   machine/   settle the prior into a position, then at most one move:
+ *              a command or a restart, a rollback, a pause ending, the step due
+ *   render/    the position as the response: replicas (with traffic/ when
+ *              routed), status (status/), resync; or, when nothing can be
+ *              decided, an error that scales nothing
+ * Errors (bad spec, missing Deployment, a route that cannot carry the
+ * Canary) stop the sync before anything is scaled.
  */
-import { readCommand, unknownCommandMessage } from './commands.js';
-import { errorDecision, missingDeployments, specProblem } from './errors.js';
-import {
-  actOnCommand,
-  automaticRollback,
-  restartWithNewTemplate,
-  scheduledStep,
-  timedPauses,
-} from './machine.js';
-import { observedDeployments, observedPods } from './observed.js';
-import { observe, settle, type Stage } from './progress.js';
-import type { PodReadFailure } from './pod-read.js';
-import { podsUnreadTransition, renderDecision } from './render.js';
-import { completedByShorterRollout } from './scale.js';
-import { startingPoint } from './sequence.js';
-import { parseSpec } from './spec.js';
-import { rfc3339 } from './status.js';
-import { observeTraffic } from './traffic.js';
-import { trafficTransitions } from './traffic-status.js';
-import { position, transition, type SyncDecision, type Transition } from './transitions.js';
-import type { Deployment, SyncRequest, SyncResponse } from './wire.js';
+import { rfc3339 } from './k8s/time.js';
+import { actOnCommand, restartWithNewTemplate } from './machine/commands.js';
+import type { Stage } from './machine/position.js';
+import { automaticRollback } from './machine/rollback.js';
+import { scheduledStep, timedPauses } from './machine/schedule.js';
+import { completedByShorterRollout, settle } from './machine/settle.js';
+import { position, transition, type Transition } from './machine/transitions.js';
+import { readCommand, unknownCommandMessage } from './observed/command.js';
+import { observe } from './observed/observed.js';
+import { missingDeployments, specProblem } from './observed/problem.js';
+import { observedDeployments, observedPods, type PodReadFailure } from './observed/request.js';
+import { observeTraffic } from './observed/route.js';
+import { startingPoint } from './observed/start.js';
+import { renderDecision, type SyncDecision } from './render/decision.js';
+import { errorDecision } from './render/error.js';
+import { podsUnreadTransition } from './status/pods.js';
+import { parseSpec } from './spec/parse.js';
+import { trafficTransitions } from './traffic/write.js';
+import type { Deployment, SyncRequest, SyncResponse } from './wire/index.js';
 
-export { desiredChildren, type Stamp } from './children.js';
-export { MESSAGES } from './render.js';
-export { ROUTE_RETRY_SECONDS } from './traffic-status.js';
-export type { Position, RollbackReason, SyncDecision, Transition, TransitionKind } from './transitions.js';
+export { desiredChildren, type Stamp } from './render/children.js';
+export type { SyncDecision } from './render/decision.js';
+export { ROUTE_RETRY_SECONDS } from './render/route-failed.js';
+export { MESSAGES } from './status/message.js';
+export type { Position, RollbackReason, Transition, TransitionKind } from './machine/transitions.js';
 
 /**
  * `podsUnread`: the server had to read the new Deployment's pods and could

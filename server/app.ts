@@ -19,7 +19,7 @@ import {
   SyncRequest,
   SyncResponse,
   type Canary,
-} from '../hooks/wire.js';
+} from '../hooks/wire/index.js';
 import { parseHookBody } from './body.js';
 import { noApiClaims, type ClaimChecker } from './claims.js';
 import {
@@ -161,7 +161,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       const read = await podsForSync(request.body, pods, podReadTimeoutMs);
       if (read.outcome !== undefined) metrics.observePodRead(read.outcome);
       let decision = boundDecision(decideSync(read.request, clock(), read.failure));
-      // The route's weights are written before Metacontroller hears the answer (SPEC section 9).
+      // The route's weights are written before Metacontroller hears the answer (docs/design.md §9).
       const written = await carryOutRouteWrite(routes, decision, request.body.parent, clock(), claims);
       if (written) {
         decision = boundDecision(written.decision);

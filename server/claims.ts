@@ -16,8 +16,8 @@
  * deletion, a transition): a Canary at rest costs no read.
  */
 import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { parseTrafficRouting, routerFor } from '../hooks/routers/index.js';
-import type { Canary, RouteWrite } from '../hooks/wire.js';
+import { parseTrafficRouting, routerFor } from '../hooks/routers/registry.js';
+import type { Canary, RouteWrite } from '../hooks/wire/index.js';
 import { describeApiError } from './kube.js';
 import { cut } from './limits.js';
 

@@ -16,7 +16,7 @@
 import { hostname } from 'node:os';
 import { CoreV1Api, type CoreV1Event, type KubeConfig } from '@kubernetes/client-node';
 import type { Transition } from '../hooks/sync.js';
-import type { Canary } from '../hooks/wire.js';
+import type { Canary } from '../hooks/wire/index.js';
 import type { TransitionListener } from './app.js';
 import type { ClaimChecker, Verdict } from './claims.js';
 import { describeApiError } from './kube.js';

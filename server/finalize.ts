@@ -7,7 +7,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { FinalizeDecision } from '../hooks/finalize.js';
-import type { Canary, FinalizeResponse } from '../hooks/wire.js';
+import type { Canary, FinalizeResponse } from '../hooks/wire/index.js';
 import type { ClaimChecker } from './claims.js';
 import { describeApiError, type KubeApi } from './kube.js';
 import { boundStatus, cut } from './limits.js';

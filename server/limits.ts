@@ -7,7 +7,7 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { SyncDecision, Transition } from '../hooks/sync.js';
-import type { CanaryStatus, Condition } from '../hooks/wire.js';
+import type { CanaryStatus, Condition } from '../hooks/wire/index.js';
 import type { RequestLimits } from './config.js';
 
 /** Status messages, Event notes and logged text are cut to this many characters. */

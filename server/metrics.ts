@@ -1,7 +1,7 @@
 /** Prometheus metrics on the service's own registry, so tests and apps never share counters. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { SyncDecision, Transition } from '../hooks/sync.js';
-import { CANARY_STATES, type Canary, type FinalizeResponse } from '../hooks/wire.js';
+import { CANARY_STATES, type Canary, type FinalizeResponse } from '../hooks/wire/index.js';
 import { DEFAULT_MAX_CANARY_SERIES } from './config.js';
 
 export type Outcome = 'success' | 'client_error' | 'server_error';
@@ -80,12 +80,16 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
 
-  const requests = new Counter({
-    name: 'canary_hooks_requests_total',
-    help: 'Hook requests served, by hook and outcome',
-    labelNames: ['hook', 'outcome'] as const,
-    registers: [registry],
-  });
+  // Every series of this service is on its own registry; only the name, help and labels differ.
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Counter<L>({ name, help, labelNames, registers: [registry] });
+  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+    new Gauge<L>({ name, help, labelNames, registers: [registry] });
+
+  const requests = counter('canary_hooks_requests_total', 'Hook requests served, by hook and outcome', [
+    'hook',
+    'outcome',
+  ]);
   const duration = new Histogram({
     name: 'canary_hooks_request_duration_seconds',
     help: 'Time to answer a hook request, by hook and outcome',
@@ -93,94 +97,79 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [registry],
   });
-  const steps = new Counter({
-    name: 'canary_steps_total',
-    help: 'Steps taken: rollouts started or restarted at step 1, steps advanced, and steps taken by promote',
-    registers: [registry],
-  });
-  const rollbacks = new Counter({
-    name: 'canary_rollbacks_total',
-    help: 'Rollbacks, by reason (CrashLoopBackOff, ProgressDeadlineExceeded, RollbackCommand)',
-    labelNames: ['reason'] as const,
-    registers: [registry],
-  });
-  const completions = new Counter({
-    name: 'canary_completions_total',
-    help: 'Canaries completed, by reason (AllStepsDone, CompletionCommand, SingleStep)',
-    labelNames: ['reason'] as const,
-    registers: [registry],
-  });
+  const steps = counter(
+    'canary_steps_total',
+    'Steps taken: rollouts started or restarted at step 1, steps advanced, and steps taken by promote',
+  );
+  const rollbacks = counter(
+    'canary_rollbacks_total',
+    'Rollbacks, by reason (CrashLoopBackOff, ProgressDeadlineExceeded, RollbackCommand)',
+    ['reason'],
+  );
+  const completions = counter(
+    'canary_completions_total',
+    'Canaries completed, by reason (AllStepsDone, CompletionCommand, SingleStep)',
+    ['reason'],
+  );
 
-  const promotions = new Counter({
-    name: 'canary_promotions_total',
-    help: 'promote commands that acted, by what they did: ended a pause, or took a step before its tick',
-    labelNames: ['action'] as const,
-    registers: [registry],
-  });
+  const promotions = counter(
+    'canary_promotions_total',
+    'promote commands that acted, by what they did: ended a pause, or took a step before its tick',
+    ['action'],
+  );
 
   const perCanary = ['namespace', 'name'] as const;
-  const state = new Gauge({
-    name: 'canary_state',
-    help: 'The state of each Canary: 1 for its current state (stop, running, complete, error), 0 for the others',
-    labelNames: [...perCanary, 'state'] as const,
-    registers: [registry],
-  });
-  const currentStep = new Gauge({
-    name: 'canary_current_step',
-    help: 'The step each Canary is at; 0 is pending or rolled back',
-    labelNames: perCanary,
-    registers: [registry],
-  });
-  const totalStepsGauge = new Gauge({
-    name: 'canary_total_steps',
-    help: 'The number of steps of each Canary: ceil(totalReplicas / stepReplicas)',
-    labelNames: perCanary,
-    registers: [registry],
-  });
-  const replicas = new Gauge({
-    name: 'canary_replicas',
-    help: 'Replicas each Canary asks of its old and new Deployment',
-    labelNames: [...perCanary, 'deployment'] as const,
-    registers: [registry],
-  });
-  const nextStep = new Gauge({
-    name: 'canary_next_step_timestamp_seconds',
-    help: 'When the next step of each running Canary is due, in Unix seconds (absent when none is due)',
-    labelNames: perCanary,
-    registers: [registry],
-  });
-  const trafficWeight = new Gauge({
-    name: 'canary_traffic_weight',
-    help: 'Percent of the app each Canary asks of its new version: on the route with trafficRouting, by replicas without',
-    labelNames: perCanary,
-    registers: [registry],
-  });
-  const routePatches = new Counter({
-    name: 'canary_route_patch_total',
-    help: 'Writes of the weights on a route, by router (gatewayAPI, istio) and outcome (success, conflict, forbidden, not_found, error)',
-    labelNames: ['router', 'outcome'] as const,
-    registers: [registry],
-  });
-  const lastStep = new Gauge({
-    name: 'canary_last_step_timestamp_seconds',
-    help: 'When each Canary last took a step, in Unix seconds (absent before its first)',
-    labelNames: perCanary,
-    registers: [registry],
-  });
+  const state = gauge(
+    'canary_state',
+    'The state of each Canary: 1 for its current state (stop, running, complete, error), 0 for the others',
+    [...perCanary, 'state'],
+  );
+  const currentStep = gauge(
+    'canary_current_step',
+    'The step each Canary is at; 0 is pending or rolled back',
+    perCanary,
+  );
+  const totalStepsGauge = gauge(
+    'canary_total_steps',
+    'The number of steps of each Canary: ceil(totalReplicas / stepReplicas)',
+    perCanary,
+  );
+  const replicas = gauge('canary_replicas', 'Replicas each Canary asks of its old and new Deployment', [
+    ...perCanary,
+    'deployment',
+  ]);
+  const nextStep = gauge(
+    'canary_next_step_timestamp_seconds',
+    'When the next step of each running Canary is due, in Unix seconds (absent when none is due)',
+    perCanary,
+  );
+  const trafficWeight = gauge(
+    'canary_traffic_weight',
+    'Percent of the app each Canary asks of its new version: on the route with trafficRouting, by replicas without',
+    perCanary,
+  );
+  const routePatches = counter(
+    'canary_route_patch_total',
+    'Writes of the weights on a route, by router (gatewayAPI, istio) and outcome (success, conflict, forbidden, not_found, error)',
+    ['router', 'outcome'],
+  );
+  const lastStep = gauge(
+    'canary_last_step_timestamp_seconds',
+    'When each Canary last took a step, in Unix seconds (absent before its first)',
+    perCanary,
+  );
   // Per Canary, unlike canary_rollbacks_total: an alert can name the Canary, and
   // every replica that syncs it reports the same time, so max() across pods is exact.
-  const lastRollback = new Gauge({
-    name: 'canary_rollback_timestamp_seconds',
-    help: 'When each Canary last rolled back (status.rollback.time), in Unix seconds, by reason; absent if it never has',
-    labelNames: [...perCanary, 'reason'] as const,
-    registers: [registry],
-  });
-  const podReads = new Counter({
-    name: 'canary_pod_reads_total',
-    help: "Lists of a new Deployment's pods through the API, by outcome (success, timeout, forbidden, unreachable, no_api, error)",
-    labelNames: ['outcome'] as const,
-    registers: [registry],
-  });
+  const lastRollback = gauge(
+    'canary_rollback_timestamp_seconds',
+    'When each Canary last rolled back (status.rollback.time), in Unix seconds, by reason; absent if it never has',
+    [...perCanary, 'reason'],
+  );
+  const podReads = counter(
+    'canary_pod_reads_total',
+    "Lists of a new Deployment's pods through the API, by outcome (success, timeout, forbidden, unreachable, no_api, error)",
+    ['outcome'],
+  );
   const stepInterval = new Histogram({
     name: 'canary_step_interval_seconds',
     help: 'Time from one step of a Canary to its next step taken on schedule',

@@ -14,7 +14,7 @@ import {
   type PodReadFailure,
   type PodReadPlan,
 } from '../hooks/pod-read.js';
-import { POD_RELATED_KEY, type Pod, type SyncRequest } from '../hooks/wire.js';
+import { POD_RELATED_KEY, type Pod, type SyncRequest } from '../hooks/wire/index.js';
 import { describeApiError } from './kube.js';
 
 /** Lists pods; rejects with the API's error. `signal` aborts the request at the timeout. */

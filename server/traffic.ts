@@ -2,7 +2,7 @@
  * Carrying out the route write a sync decided (hooks/routers/router.ts):
  * a JSON patch on the HTTPRoute or VirtualService through the Kubernetes
  * API, before the sync answers. A refused write changes the answer in one
- * place only, through the pure hooks/traffic-status.ts `routeWriteFailed`.
+ * place only, through the pure hooks/render/route-failed.ts `routeWriteFailed`.
  */
 import {
   ApiException,
@@ -13,9 +13,10 @@ import {
 } from '@kubernetes/client-node';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SyncDecision } from '../hooks/sync.js';
-import { routeWriteFailed } from '../hooks/traffic-status.js';
-import { rfc3339, readPriorStatus } from '../hooks/status.js';
-import type { Canary, RouteWrite } from '../hooks/wire.js';
+import { routeWriteFailed } from '../hooks/render/route-failed.js';
+import { rfc3339 } from '../hooks/k8s/time.js';
+import { readPriorStatus } from '../hooks/observed/prior.js';
+import type { Canary, RouteWrite } from '../hooks/wire/index.js';
 import type { ClaimChecker, Verdict } from './claims.js';
 import { describeApiError } from './kube.js';
 import { cut } from './limits.js';

@@ -14,6 +14,11 @@
  * it touches are declared below, narrowly.
  */
 
+import { formatDuration as durationText } from '../time.js';
+
+/** cli/time.ts's formatDuration, declared by the served script beside the client (CLIENT_SCRIPT). */
+declare const formatDuration: typeof durationText;
+
 interface El {
   id: string;
   hidden: boolean;
@@ -94,30 +99,12 @@ export function dashboardClient(): void {
   if (fromUrl !== null) w.history.replaceState(null, '', `${w.location.pathname}${w.location.search}`);
 
   // ------------------------------------------------------ relative times
-  // The same wording as cli/time.ts (formatDuration, relativeTo): two largest units.
-  const units: [string, number][] = [
-    ['d', 86400],
-    ['h', 3600],
-    ['m', 60],
-    ['s', 1],
-  ];
-  const duration = (ms: number) => {
-    let seconds = Math.max(0, Math.floor(ms / 1000));
-    const out: string[] = [];
-    for (const [unit, size] of units) {
-      const n = Math.floor(seconds / size);
-      seconds -= n * size;
-      if (n > 0 || (out.length > 0 && out.length < 2)) out.push(`${n}${unit}`);
-      if (out.length === 2) break;
-    }
-    if (out.length === 2 && /^0/.test(out[1] ?? '')) out.pop();
-    return out.length === 0 ? '0s' : out.join(' ');
-  };
+  // In the words of cli/time.ts: formatDuration is served in the same script (CLIENT_SCRIPT).
   const relative = (at: number, mode: string | undefined) => {
     const delta = at - Date.now();
     if (Math.abs(delta) < 1000) return 'now';
-    if (delta > 0) return `in ${duration(delta)}`;
-    return `${mode === 'next' ? 'due ' : ''}${duration(-delta)} ago`;
+    if (delta > 0) return `in ${formatDuration(delta)}`;
+    return `${mode === 'next' ? 'due ' : ''}${formatDuration(-delta)} ago`;
   };
   const tick = (root: El) => {
     for (const t of all(root, 'time.rel')) t.textContent = relative(Number(t.dataset.at), t.dataset.mode);
@@ -318,5 +305,8 @@ export function dashboardClient(): void {
 }
 /* c8 ignore stop */
 
-/** The script as served: the function above, called. */
-export const CLIENT_SCRIPT = `"use strict";(${dashboardClient.toString()})();\n`;
+/**
+ * The script as served: the function above, called, and the one function of
+ * cli/time.ts it uses, as a global declaration (hoisted, so it may follow).
+ */
+export const CLIENT_SCRIPT = `"use strict";(${dashboardClient.toString()})();\n${durationText.toString()}\n`;

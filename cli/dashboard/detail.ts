@@ -3,7 +3,7 @@
  * replaces whenever the Canary, one of its Deployments or its Events change:
  * summary, chart, step plan, Deployments, route, conditions and Events.
  */
-import { COMMAND_ANNOTATION, type Canary, type Condition } from '../../hooks/wire.js';
+import { COMMAND_ANNOTATION, type Canary, type Condition } from '../../hooks/wire/index.js';
 import { formatUtc, formatZoned } from '../time.js';
 import { chartSvg } from './chart.js';
 import { escapeHtml as e } from './escape.js';
@@ -188,31 +188,35 @@ function routeSection(route: RouteView | undefined): string {
   return `<section class="panel route"><h2>Route: ${e(route.kind)} ${e(route.name)}</h2>${body}</section>`;
 }
 
+/** A panel of one five-column table: its header cells, and its rows or, with none, a muted line. */
+function tablePanel(
+  name: string,
+  title: string,
+  header: string,
+  rows: readonly string[],
+  none: string,
+): string {
+  const body = rows.length === 0 ? `<tr><td colspan="5" class="muted">${none}</td></tr>` : rows.join('');
+  return `<section class="panel ${name}"><h2>${title}</h2><table><tr>${header}</tr>${body}</table></section>`;
+}
+
 function conditionsTable(canary: Canary, now: Date): string {
   const conditions: Condition[] = Array.isArray(canary.status?.conditions) ? canary.status.conditions : [];
-  const rows =
-    conditions.length === 0
-      ? '<tr><td colspan="5" class="muted">none</td></tr>'
-      : conditions
-          .map((c) => {
-            const t = parseTime(c.lastTransitionTime);
-            return `<tr class="cond-${e(String(c.status))}"><td>${e(String(c.type))}</td><td>${e(String(c.status))}</td><td>${e(String(c.reason))}</td><td>${t ? timeTag(t, now) : '-'}</td><td>${e(String(c.message))}</td></tr>`;
-          })
-          .join('');
-  return `<section class="panel conditions"><h2>Conditions</h2><table><tr><th>Type</th><th>Status</th><th>Reason</th><th>Changed</th><th>Message</th></tr>${rows}</table></section>`;
+  const rows = conditions.map((c) => {
+    const t = parseTime(c.lastTransitionTime);
+    return `<tr class="cond-${e(String(c.status))}"><td>${e(String(c.type))}</td><td>${e(String(c.status))}</td><td>${e(String(c.reason))}</td><td>${t ? timeTag(t, now) : '-'}</td><td>${e(String(c.message))}</td></tr>`;
+  });
+  const header = '<th>Type</th><th>Status</th><th>Reason</th><th>Changed</th><th>Message</th>';
+  return tablePanel('conditions', 'Conditions', header, rows, 'none');
 }
 
 function eventsTable(events: readonly EventSlim[], now: Date): string {
-  const rows =
-    events.length === 0
-      ? '<tr><td colspan="5" class="muted">none seen</td></tr>'
-      : events
-          .map((ev) => {
-            const t = parseTime(ev.time);
-            return `<tr class="ev-${e(ev.type)}"><td>${e(ev.type)}</td><td>${e(ev.reason)}</td><td>${t ? timeTag(t, now) : '-'}</td><td class="num">${ev.count}</td><td>${e(ev.message)}</td></tr>`;
-          })
-          .join('');
-  return `<section class="panel events"><h2>Events</h2><table><tr><th>Type</th><th>Reason</th><th>When</th><th class="num">Count</th><th>Message</th></tr>${rows}</table></section>`;
+  const rows = events.map((ev) => {
+    const t = parseTime(ev.time);
+    return `<tr class="ev-${e(ev.type)}"><td>${e(ev.type)}</td><td>${e(ev.reason)}</td><td>${t ? timeTag(t, now) : '-'}</td><td class="num">${ev.count}</td><td>${e(ev.message)}</td></tr>`;
+  });
+  const header = '<th>Type</th><th>Reason</th><th>When</th><th class="num">Count</th><th>Message</th>';
+  return tablePanel('events', 'Events', header, rows, 'none seen');
 }
 
 export function detailLive(input: DetailInput): string {

@@ -5,7 +5,7 @@
  * huge body) and then watched from the list's resourceVersion.
  */
 import { CoreV1Api, CustomObjectsApi, Watch } from '@kubernetes/client-node';
-import { GROUP } from '../../hooks/wire.js';
+import { GROUP } from '../../hooks/wire/index.js';
 import { PLURAL, VERSION } from '../api.js';
 import { fromApiError } from '../errors.js';
 import type { Target } from '../kube.js';

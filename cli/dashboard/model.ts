@@ -4,7 +4,9 @@
  * these few fields (and never `managedFields`, which is half of every object)
  * is what keeps its memory flat as the cluster grows.
  */
-import type { Canary } from '../../hooks/wire.js';
+import { isPlainObject as isObject } from '../../hooks/k8s/json.js';
+import { weightOf as replicaWeight } from '../../hooks/steps/weights.js';
+import type { Canary } from '../../hooks/wire/index.js';
 
 export type Kind = 'canaries' | 'deployments' | 'events';
 
@@ -36,7 +38,6 @@ export interface EventSlim {
 
 type Json = Record<string, unknown>;
 
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
@@ -133,7 +134,7 @@ export function deploymentNames(canary: Canary): { old?: string; new?: string } 
 /**
  * The percent of the app asked of the new version: `status.weight` when the
  * service reports it (step lists, traffic routing), else what the replicas
- * give, as SPEC section 8 defines the weight of a replica split.
+ * give, as docs/design.md §8 defines the weight of a replica split.
  */
 export function weightOf(canary: Canary): { value: number; reported: boolean } | undefined {
   const status = (canary.status ?? {}) as Json;
@@ -142,5 +143,5 @@ export function weightOf(canary: Canary): { value: number; reported: boolean } |
   const total = num((canary.spec as Json).totalReplicas);
   const asked = num(status.newReplicas);
   if (total === undefined || total <= 0 || asked === undefined) return undefined;
-  return { value: Math.round((100 * asked) / total), reported: false };
+  return { value: replicaWeight(asked, total), reported: false };
 }

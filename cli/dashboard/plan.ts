@@ -16,9 +16,9 @@
  * those before it started are "earlier".
  */
 import { planRollout, type PlannedStep } from '../../hooks/plan.js';
-import { nextTickAfter } from '../../hooks/schedule.js';
-import { parseSpec, type CanarySpec } from '../../hooks/spec.js';
-import type { Canary, RawCanarySpec } from '../../hooks/wire.js';
+import { nextTickAfter } from '../../hooks/k8s/cron.js';
+import { parseSpec, type CanarySpec } from '../../hooks/spec/parse.js';
+import type { Canary, RawCanarySpec } from '../../hooks/wire/index.js';
 import type { Sample } from './store.js';
 import { parseTime } from './views.js';
 

@@ -1,5 +1,5 @@
 /**
- * The route of a Canary with `spec.trafficRouting` (SPEC section 9), read
+ * The route of a Canary with `spec.trafficRouting` (docs/design.md §9), read
  * from the API when its page is drawn: the weight each rule that names both
  * versions gives them. A read, not a watch: routes change with the Canary,
  * and a watch of a kind whose CRD may not even be installed would fail for
@@ -14,14 +14,16 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { fromApiError } from '../errors.js';
 import type { Target } from '../kube.js';
-import type { Canary } from '../../hooks/wire.js';
-import { parseTrafficRouting, routerFor, ROUTERS } from '../../hooks/routers/index.js';
+import type { Canary } from '../../hooks/wire/index.js';
+import { isPlainObject } from '../../hooks/k8s/json.js';
 import {
-  isPlainObject,
-  type RouteObject,
-  type Router,
+  parseTrafficRouting,
+  routerFor,
+  ROUTERS,
+  type AnyRouter,
   type TrafficRouting,
-} from '../../hooks/routers/router.js';
+} from '../../hooks/routers/registry.js';
+import type { RouteObject } from '../../hooks/routers/router.js';
 import { readRoute } from '../../hooks/routers/rules.js';
 
 export interface RouteRule {
@@ -43,20 +45,13 @@ export interface RouteView {
 }
 
 export interface RouteRef {
-  router: Router;
+  router: AnyRouter;
   name: string;
   oldBackend: string;
   newBackend: string;
   /** Undefined when spec.trafficRouting does not parse; `problem` says why. */
   routing?: TrafficRouting;
   problem?: string;
-}
-
-function backendNames(routing: TrafficRouting): { oldBackend: string; newBackend: string } {
-  if (routing.router === 'gatewayAPI')
-    return { oldBackend: routing.oldBackend, newBackend: routing.newBackend };
-  const text = (d: { host: string; subset?: string }) => (d.subset ? `${d.host}/${d.subset}` : d.host);
-  return { oldBackend: text(routing.oldDestination), newBackend: text(routing.newDestination) };
 }
 
 /**
@@ -74,7 +69,8 @@ export function routeRef(canary: Canary): RouteRef | undefined {
     return {
       router,
       name: router.routeName(parsed.routing),
-      ...backendNames(parsed.routing),
+      oldBackend: router.backendName(parsed.routing, 'old'),
+      newBackend: router.backendName(parsed.routing, 'new'),
       routing: parsed.routing,
     };
   }
@@ -88,15 +84,6 @@ export function routeRef(canary: Canary): RouteRef | undefined {
   return undefined;
 }
 
-/** `rules[0]` for an HTTPRoute, the http route's name (or `http[1]`) for a VirtualService. */
-function ruleLabel(router: Router, route: RouteObject, index: number): string {
-  if (router.id !== 'istio') return `rules[${index}]`;
-  const http = isPlainObject(route.spec) && Array.isArray(route.spec.http) ? route.spec.http : [];
-  const entry: unknown = http[index];
-  const name = isPlainObject(entry) ? entry.name : undefined;
-  return typeof name === 'string' && name !== '' ? name : `http[${index}]`;
-}
-
 /** The rules the service would write, as the route shows them now. */
 export function routeRules(ref: RouteRef, route: RouteObject): Pick<RouteView, 'rules' | 'problem'> {
   if (ref.routing === undefined) return { rules: [], problem: ref.problem };
@@ -104,7 +91,8 @@ export function routeRules(ref: RouteRef, route: RouteObject): Pick<RouteView, '
   if (!reading.ok) return { rules: [], problem: reading.message };
   return {
     rules: reading.rules.map((r) => ({
-      label: ruleLabel(ref.router, route, r.index),
+      // As the route's YAML points at it: `rules[0]` for an HTTPRoute, the http route's name for a VirtualService.
+      label: r.ref,
       old: r.oldWeight,
       new: r.newWeight,
     })),

@@ -38,7 +38,7 @@ import { CLIENT_SCRIPT } from './client.js';
 import { detailBody, detailLive, missingBody } from './detail.js';
 import { connectionNotice, overviewBody, page, rowHtml } from './html.js';
 import { objectKey } from './model.js';
-import type { Canary } from '../../hooks/wire.js';
+import type { Canary } from '../../hooks/wire/index.js';
 import type { RouteReader } from './route.js';
 import type { Store } from './store.js';
 import { Streams, type StreamOptions } from './stream.js';

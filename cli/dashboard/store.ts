@@ -5,7 +5,7 @@
  * that changed since the last one it saw, and it remembers what it has seen
  * of each Canary's replicas and weight for the chart.
  */
-import type { Canary } from '../../hooks/wire.js';
+import type { Canary } from '../../hooks/wire/index.js';
 import {
   deploymentNames,
   objectKey,

@@ -3,12 +3,12 @@
  * data computed from the Canary, its two Deployments and the time. Pure: the
  * HTML in html.ts only lays this out.
  *
- * Round 2 fields (SPEC section 8: `spec.steps`, `status.pause`,
+ * Round 2 fields (docs/design.md §8: `spec.steps`, `status.pause`,
  * `status.weight`) are read when present, so a Canary that has them shows
  * them and one that has not still reads as before.
  */
-import type { Canary, ObservedStatus } from '../../hooks/wire.js';
-import { totalSteps } from '../../hooks/steps.js';
+import type { Canary, ObservedStatus } from '../../hooks/wire/index.js';
+import { totalSteps } from '../../hooks/steps/rollout.js';
 import { deploymentNames, objectKey, weightOf, type DeploymentSlim } from './model.js';
 
 export type Phase =

@@ -1,12 +1,21 @@
 /**
- * Gateway API: the weights of two backendRefs in the rules of an HTTPRoute
+ * Owns the Gateway API as a router: the weights of two backendRefs in the rules of an HTTPRoute
  * (`spec.rules[].backendRefs[]`). A backendRef names a backend when it is a
  * core Service (no group or "", no kind or "Service") of that name in the
  * route's namespace; its weight defaults to 1 (the Gateway API's default).
  */
-import type { JsonPatchOperation } from '../wire.js';
+import type { JsonPatchOperation } from '../wire/index.js';
+import { isPlainObject, pointerSegment } from '../k8s/json.js';
 import { block, objectName } from './fields.js';
-import { isPlainObject, pointerSegment, type GatewayApiRouting, type Router } from './router.js';
+import type { Router } from './router.js';
+
+/** spec.trafficRouting.gatewayAPI: weights on the backendRefs of a Gateway API HTTPRoute. */
+export interface GatewayApiRouting {
+  router: 'gatewayAPI';
+  httpRoute: string;
+  oldBackend: string;
+  newBackend: string;
+}
 
 const AT = 'trafficRouting.gatewayAPI';
 
@@ -43,6 +52,8 @@ export const gatewayApiRouter: Router<GatewayApiRouting> = {
       ? { field: `spec.${AT}.oldBackend`, name: `backend ${config.oldBackend}` }
       : { field: `spec.${AT}.newBackend`, name: `backend ${config.newBackend}` },
 
+  backendName: (config, which) => (which === 'old' ? config.oldBackend : config.newBackend),
+
   lists(route) {
     const rules = isPlainObject(route.spec) && Array.isArray(route.spec.rules) ? route.spec.rules : [];
     return {
@@ -50,6 +61,7 @@ export const gatewayApiRouter: Router<GatewayApiRouting> = {
       named: false,
       lists: rules.map((rule: unknown, i) => ({
         label: `rule ${i}`,
+        ref: `rules[${i}]`,
         index: i,
         pointer: `/spec/rules/${i}/backendRefs`,
         backends: isPlainObject(rule) && Array.isArray(rule.backendRefs) ? rule.backendRefs : [],

@@ -1,5 +1,5 @@
 /**
- * Istio: the weights of two destinations in the http routes of a
+ * Owns Istio as a router: the weights of two destinations in the http routes of a
  * VirtualService (`spec.http[].route[]`). A route entry names a destination
  * when its `destination.host` is the same string (no short-name or FQDN
  * folding: write the host as the VirtualService does) and its subset is the
@@ -8,20 +8,32 @@
  * rely on (Istio gives a lone destination 100, several none), so it is
  * always written.
  */
-import type { JsonPatchOperation } from '../wire.js';
-import { block, nonEmptyString, objectName, routingFail } from './fields.js';
-import {
-  isPlainObject,
-  type BackendList,
-  type IstioDestination,
-  type IstioRouting,
-  type Router,
-} from './router.js';
+import type { JsonPatchOperation } from '../wire/index.js';
+import { failField } from '../k8s/fields.js';
+import { isPlainObject } from '../k8s/json.js';
+import { block, nonEmptyString, objectName } from './fields.js';
+import type { BackendList, Router } from './router.js';
+
+/** A VirtualService destination; without `subset`, only a destination without one matches. */
+export interface IstioDestination {
+  host: string;
+  subset?: string;
+}
+
+/** spec.trafficRouting.istio: weights on the http routes of an Istio VirtualService. */
+export interface IstioRouting {
+  router: 'istio';
+  virtualService: string;
+  /** Names of spec.http[] routes to set; undefined: every http route that has both destinations. */
+  routes: string[] | undefined;
+  oldDestination: IstioDestination;
+  newDestination: IstioDestination;
+}
 
 const AT = 'trafficRouting.istio';
 
 function destination(raw: unknown, field: string): IstioDestination {
-  if (!isPlainObject(raw)) routingFail(field, 'is required: {host, subset?}');
+  if (!isPlainObject(raw)) failField(field, 'is required: {host, subset?}');
   const host = nonEmptyString(raw.host, `${field}.host`);
   if (raw.subset === undefined || raw.subset === null || raw.subset === '') return { host };
   return { host, subset: nonEmptyString(raw.subset, `${field}.subset`) };
@@ -30,7 +42,7 @@ function destination(raw: unknown, field: string): IstioDestination {
 function routeNames(raw: unknown): string[] | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (!Array.isArray(raw) || raw.length === 0) {
-    routingFail(`${AT}.routes`, 'must list at least one name of a spec.http[] route, or be left out');
+    failField(`${AT}.routes`, 'must list at least one name of a spec.http[] route, or be left out');
   }
   return raw.map((name: unknown, i) => nonEmptyString(name, `${AT}.routes[${i}]`));
 }
@@ -60,7 +72,7 @@ export const istioRouter: Router<IstioRouting> = {
       newDestination: destination(b.newDestination, `${AT}.newDestination`),
     };
     if (sameDestination(config.oldDestination, config.newDestination)) {
-      routingFail(`${AT}.newDestination`, 'must differ from spec.trafficRouting.istio.oldDestination');
+      failField(`${AT}.newDestination`, 'must differ from spec.trafficRouting.istio.oldDestination');
     }
     return { ok: true, config };
   },
@@ -72,6 +84,11 @@ export const istioRouter: Router<IstioRouting> = {
       ? { field: `spec.${AT}.oldDestination`, name: describeDestination(config.oldDestination) }
       : { field: `spec.${AT}.newDestination`, name: describeDestination(config.newDestination) },
 
+  backendName(config, which) {
+    const d = which === 'old' ? config.oldDestination : config.newDestination;
+    return d.subset ? `${d.host}/${d.subset}` : d.host;
+  },
+
   lists(route, config) {
     const http = isPlainObject(route.spec) && Array.isArray(route.spec.http) ? route.spec.http : [];
     const all: (BackendList & { name: unknown })[] = http.map((entry: unknown, i) => {
@@ -79,6 +96,7 @@ export const istioRouter: Router<IstioRouting> = {
       return {
         name,
         label: typeof name === 'string' ? `http route "${name}" (${i})` : `http route ${i}`,
+        ref: typeof name === 'string' && name !== '' ? name : `http[${i}]`,
         index: i,
         pointer: `/spec/http/${i}/route`,
         backends: isPlainObject(entry) && Array.isArray(entry.route) ? entry.route : [],

@@ -1,10 +1,11 @@
 /**
- * The route as a related resource: what customize asks Metacontroller for,
+ * Owns the route as a related resource: what customize asks Metacontroller for,
  * and where the sync request then carries it.
  */
-import { ROUTERS } from './index.js';
-import { isPlainObject, relatedKey, type RouteObject, type Router, type TrafficRouting } from './router.js';
-import type { Canary, ObservedRelated, RelatedResourceRule } from '../wire.js';
+import { isPlainObject } from '../k8s/json.js';
+import { ROUTERS } from './registry.js';
+import { relatedKey, type RouteObject, type Router, type RoutingConfig } from './router.js';
+import type { Canary, ObservedRelated, RelatedResourceRule } from '../wire/index.js';
 
 /**
  * One rule by name per router block whose route name is a string. Even a
@@ -33,10 +34,10 @@ export function routeRules(canary: Canary): RelatedResourceRule[] {
 }
 
 /** The route a sync request carries for this routing, or undefined when Metacontroller found none. */
-export function observedRoute(
+export function observedRoute<C extends RoutingConfig>(
   related: ObservedRelated | null | undefined,
-  router: Router,
-  routing: TrafficRouting,
+  router: Router<C>,
+  routing: C,
 ): RouteObject | undefined {
   const byName = (related as Record<string, unknown> | null | undefined)?.[relatedKey(router)];
   if (!isPlainObject(byName)) return undefined;

@@ -1,14 +1,21 @@
 /**
- * Traffic routers (SPEC section 9): one file per router behind this one
- * interface, as Argo Rollouts keeps one traffic router per folder and Flagger
+ * Owns the one interface every traffic router (docs/design.md §9) stands
+ * behind, as Argo Rollouts keeps one traffic router per folder and Flagger
  * one per file. A router knows one kind of route and nothing else: how its
  * block of `spec.trafficRouting` is written, where the route keeps its rules
  * and their backends, which backend is the old or the new version, and which
  * fields pin a backend's identity. What weight to ask, when, and with which
- * replicas is decided once for every router (hooks/traffic.ts, on the
- * Placer seam of hooks/placement.ts); the state machine (hooks/machine.ts)
- * knows nothing of routes. Adding a router is a file here, a line in
- * index.ts, its block in the CRD and a rule in the ClusterRole.
+ * replicas is decided once for every router (hooks/steps/placement.ts and
+ * hooks/traffic/); the state machine (hooks/machine/) knows nothing of routes.
+ *
+ * Adding a router:
+ * 1. a file here with its config type (`router: '<id>'` and the fields of
+ *    its block) and a `Router<ThatConfig>`;
+ * 2. one entry in hooks/routers/registry.ts: the union TrafficRouting, the
+ *    spec parse, customize, the CLI and the dashboard all follow from it;
+ * 3. its block under spec.trafficRouting in the CRD (manifests/), and a rule
+ *    for its route in the ClusterRole (test/manifests/rbac-routers.test.ts
+ *    checks that one).
  *
  * How a weight gets onto the route, and how its outcome reaches the status:
  *
@@ -24,7 +31,7 @@
  *    backendRefs on one port.
  * 2. sync (pure) reads the route, decides the weight and the replicas under
  *    the order rules, and returns, beside the response for Metacontroller,
- *    `SyncDecision.routeWrite` (hooks/wire.ts `RouteWrite`): the route's
+ *    `SyncDecision.routeWrite` (hooks/wire/payloads.ts `RouteWrite`): the route's
  *    coordinates and a JSON patch that first `test`s each backend's identity
  *    at its index and then sets only the two `weight` fields of every rule
  *    that names both. No write when the route already shows the weight.
@@ -36,7 +43,7 @@
  *    - Failure (RBAC, an admission webhook, a `test` that failed because
  *      someone edited the route meanwhile, the API unreachable): the server
  *      rewrites that one condition to False, reason `PatchFailed`, with the
- *      API's message (hooks/traffic-status.ts `routeWriteFailed`), asks for
+ *      API's message (hooks/render/route-failed.ts `routeWriteFailed`), asks for
  *      a resync in ROUTE_RETRY_SECONDS, records a Warning Event, and
  *      counts `canary_route_patch_total{router, outcome}`. Nothing else of
  *      the answer changes.
@@ -55,40 +62,20 @@
  * with `state: error`: the route is absent, or a backend or destination is
  * in no rule).
  */
-import type { SpecProblem } from '../spec.js';
-import type { JsonPatchOperation } from '../wire.js';
+import type { FieldProblem } from '../k8s/fields.js';
+import type { JsonPatchOperation } from '../wire/index.js';
 
-/** spec.trafficRouting.gatewayAPI: weights on the backendRefs of a Gateway API HTTPRoute. */
-export interface GatewayApiRouting {
-  router: 'gatewayAPI';
-  httpRoute: string;
-  oldBackend: string;
-  newBackend: string;
+/** A router's block of spec.trafficRouting as parsed: `router` is its key there. */
+export interface RoutingConfig {
+  readonly router: string;
 }
-
-/** A VirtualService destination; without `subset`, only a destination without one matches. */
-export interface IstioDestination {
-  host: string;
-  subset?: string;
-}
-
-/** spec.trafficRouting.istio: weights on the http routes of an Istio VirtualService. */
-export interface IstioRouting {
-  router: 'istio';
-  virtualService: string;
-  /** Names of spec.http[] routes to set; undefined: every http route that has both destinations. */
-  routes: string[] | undefined;
-  oldDestination: IstioDestination;
-  newDestination: IstioDestination;
-}
-
-export type TrafficRouting = GatewayApiRouting | IstioRouting;
-export type RouterId = TrafficRouting['router'];
 
 /** One list of weighted backends in the route: an HTTPRoute rule's backendRefs, a VirtualService http route's route. */
 export interface BackendList {
   /** For messages: `rule 0`, `http route "primary" (1)`. */
   label: string;
+  /** For a table, as the route's YAML would point at it: `rules[0]`, `primary`, `http[1]`. */
+  ref: string;
   /** Its place in the route's own list (`spec.rules`, `spec.http`). */
   index: number;
   /** JSON pointer to the list: `/spec/rules/0/backendRefs`. */
@@ -96,7 +83,7 @@ export interface BackendList {
   backends: readonly unknown[];
 }
 
-export type ParseResult<C> = { ok: true; config: C } | { ok: false; problem: SpecProblem };
+export type ParseResult<C> = { ok: true; config: C } | { ok: false; problem: FieldProblem };
 
 /**
  * `named`: the user chose these lists by name (Istio's `routes`), so each of
@@ -105,7 +92,7 @@ export type ParseResult<C> = { ok: true; config: C } | { ok: false; problem: Spe
  */
 export type ListsResult = { ok: true; lists: BackendList[]; named: boolean } | { ok: false; message: string };
 
-export interface Router<C extends TrafficRouting = TrafficRouting> {
+export interface Router<C extends RoutingConfig> {
   /** The key under spec.trafficRouting, and the `router` label of canary_route_patch_total. */
   readonly id: C['router'];
   readonly kind: string;
@@ -120,6 +107,8 @@ export interface Router<C extends TrafficRouting = TrafficRouting> {
   routeName(config: C): string;
   /** The spec field and a human name of each backend, for messages. */
   describe(config: C, which: 'old' | 'new'): { field: string; name: string };
+  /** Each backend as briefly as a table column can show it: `web-v2`, `reviews/v2`. */
+  backendName(config: C, which: 'old' | 'new'): string;
   /** The backend lists to consider, or why the route cannot be read (a named http route absent). */
   lists(route: RouteObject, config: C): ListsResult;
   /** Does this entry of a list name the old or the new version? */
@@ -140,14 +129,6 @@ export interface RouteObject {
 }
 
 /** The related map's key for a router's route, as Metacontroller v4 builds it: Kind.group/version. */
-export function relatedKey(router: Pick<Router, 'kind' | 'group' | 'version'>): string {
+export function relatedKey(router: Pick<Router<RoutingConfig>, 'kind' | 'group' | 'version'>): string {
   return `${router.kind}.${router.group}/${router.version}`;
-}
-
-export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** JSON pointer escaping (RFC 6901) of one path segment. */
-export function pointerSegment(segment: string | number): string {
-  return String(segment).replace(/~/g, '~0').replace(/\//g, '~1');
 }

@@ -1,14 +1,17 @@
 /**
- * What every router shares once it has said where its backend lists are:
+ * Owns what every router shares once it has said where its backend lists are:
  * which lists name both versions, the weights they show, and the JSON patch
  * that sets only those two weights.
  */
-import type { JsonPatchOperation } from '../wire.js';
-import { isPlainObject, type RouteObject, type Router, type TrafficRouting } from './router.js';
+import type { JsonPatchOperation } from '../wire/index.js';
+import { isPlainObject } from '../k8s/json.js';
+import type { RouteObject, Router, RoutingConfig } from './router.js';
 
 /** A list of backends that names both versions: the one kind of rule a Canary writes. */
 export interface TouchedRule {
   label: string;
+  /** BackendList.ref: `rules[0]`, `primary`. */
+  ref: string;
   /** Its place in the route's own list of rules (BackendList.index). */
   index: number;
   oldPointer: string;
@@ -24,7 +27,10 @@ export interface TouchedRule {
 export type RouteReading =
   { ok: true; rules: TouchedRule[] } | { ok: false; reason: 'BackendNotFound'; message: string };
 
-function weightOf(entry: unknown, router: Router): { weight: number | undefined; written: boolean } {
+function entryWeight<C extends RoutingConfig>(
+  entry: unknown,
+  router: Router<C>,
+): { weight: number | undefined; written: boolean } {
   const value = isPlainObject(entry) ? entry.weight : undefined;
   if (typeof value === 'number' && Number.isInteger(value)) return { weight: value, written: true };
   return { weight: router.defaultWeight, written: value !== undefined };
@@ -35,7 +41,11 @@ function weightOf(entry: unknown, router: Router): { weight: number | undefined;
  * Canary: a version named in no rule, a rule naming one twice, no rule
  * naming both, or (with Istio's `routes`) a chosen route lacking one.
  */
-export function readRoute(router: Router, routing: TrafficRouting, route: RouteObject): RouteReading {
+export function readRoute<C extends RoutingConfig>(
+  router: Router<C>,
+  routing: C,
+  route: RouteObject,
+): RouteReading {
   const routeText = `${router.kind} ${router.routeName(routing)}`;
   const fail = (message: string): RouteReading => ({
     ok: false,
@@ -69,10 +79,11 @@ export function readRoute(router: Router, routing: TrafficRouting, route: RouteO
       }
       continue; // names one of them, or neither: left alone
     }
-    const oldW = weightOf(list.backends[o], router);
-    const newW = weightOf(list.backends[n], router);
+    const oldW = entryWeight(list.backends[o], router);
+    const newW = entryWeight(list.backends[n], router);
     rules.push({
       label: list.label,
+      ref: list.ref,
       index: list.index,
       oldPointer: `${list.pointer}/${o}`,
       newPointer: `${list.pointer}/${n}`,
@@ -130,9 +141,9 @@ function setWeight(pointer: string, written: boolean, value: number): JsonPatchO
  * weights differ, the `test`s that pin both backends at their indexes, then
  * the two weights. Empty when the route shows it already.
  */
-export function routePatch(
-  router: Router,
-  routing: TrafficRouting,
+export function routePatch<C extends RoutingConfig>(
+  router: Router<C>,
+  routing: C,
   rules: readonly TouchedRule[],
   weight: number,
 ): JsonPatchOperation[] {

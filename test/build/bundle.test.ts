@@ -19,7 +19,7 @@ import {
   unbundledPackages,
 } from '../../build/bundle.js';
 import { decideSync } from '../../hooks/sync.js';
-import type { SyncRequest } from '../../hooks/wire.js';
+import type { SyncRequest } from '../../hooks/wire/index.js';
 import { CANARY_UID, canary, deployment, syncRequest } from '../fixtures/cluster.js';
 import { repoPath } from '../helpers/crd.js';
 import {

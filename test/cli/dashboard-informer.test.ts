@@ -11,7 +11,7 @@ import { slimCanary, slimDeployment, slimEvent } from '../../cli/dashboard/model
 import type { ConnectionState, Sink } from '../../cli/dashboard/store.js';
 import { EXIT } from '../../cli/errors.js';
 import { resolveTarget } from '../../cli/kube.js';
-import type { Canary } from '../../hooks/wire.js';
+import type { Canary } from '../../hooks/wire/index.js';
 import { FakeApi } from './fake-api.js';
 import { canaryObject, deploymentObject } from './helpers.js';
 

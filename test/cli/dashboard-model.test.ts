@@ -8,7 +8,7 @@ import {
   slimEvent,
   weightOf,
 } from '../../cli/dashboard/model.js';
-import type { Canary } from '../../hooks/wire.js';
+import type { Canary } from '../../hooks/wire/index.js';
 import { canaryObject, runningStatus } from './helpers.js';
 
 t.test(

@@ -3,7 +3,7 @@ import t from 'tap';
 import { createRouteReader, routeRef } from '../../cli/dashboard/route.js';
 import { slimCanary } from '../../cli/dashboard/model.js';
 import { resolveTarget } from '../../cli/kube.js';
-import type { Canary } from '../../hooks/wire.js';
+import type { Canary } from '../../hooks/wire/index.js';
 import { FakeApi } from './fake-api.js';
 import { http, startDashboard } from './dashboard-support.js';
 import { canaryObject, runningStatus } from './helpers.js';

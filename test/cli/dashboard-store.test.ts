@@ -8,7 +8,7 @@ import {
   type EventSlim,
 } from '../../cli/dashboard/model.js';
 import { Store, type Change } from '../../cli/dashboard/store.js';
-import type { Canary } from '../../hooks/wire.js';
+import type { Canary } from '../../hooks/wire/index.js';
 import { canaryObject, deploymentObject, runningStatus } from './helpers.js';
 
 let clock = 1_000_000;

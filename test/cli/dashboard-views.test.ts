@@ -9,7 +9,7 @@ import { planView } from '../../cli/dashboard/plan.js';
 import type { Sample } from '../../cli/dashboard/store.js';
 import { phaseOf, rowView, segmentsOf } from '../../cli/dashboard/views.js';
 import { commandButtons } from '../../cli/dashboard/actions.js';
-import type { Canary } from '../../hooks/wire.js';
+import type { Canary } from '../../hooks/wire/index.js';
 import { canaryObject, deploymentObject, NOW, runningStatus } from './helpers.js';
 
 function canary(status?: Record<string, unknown>, spec: Record<string, unknown> = {}, name = 'web'): Canary {

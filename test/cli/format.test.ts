@@ -1,6 +1,7 @@
 /** The plugin's pure formatting: tables, the progress bar, durations, zoned times, --from parsing. */
 import t from 'tap';
-import { nextStepText, progressBar, stepText, table } from '../../cli/format.js';
+import { nextStepText, progressBar, stepText } from '../../cli/format.js';
+import { table } from '../../cli/table.js';
 import { formatDuration, formatZoned, parseTimeIn, relativeTo, zoneOffsetMinutes } from '../../cli/time.js';
 
 t.test('table: columns padded to the widest cell, three spaces apart, no trailing blanks', async (t) => {

@@ -1,8 +1,8 @@
-/** `kubectl canary status` shows the total and who sets it (SPEC 10): an HPA, or the last writer. */
+/** `kubectl canary status` shows the total and who sets it (docs/design.md §10): an HPA, or the last writer. */
 import t, { type Test } from 'tap';
 import { EXIT } from '../../cli/errors.js';
 import { targetsCanary, totalReplicasManager, totalText, type AutoscalerView } from '../../cli/scale.js';
-import type { Canary } from '../../hooks/wire.js';
+import type { Canary } from '../../hooks/wire/index.js';
 import { FakeApi } from './fake-api.js';
 import { canaryObject, deploymentObject, runCli, runningStatus } from './helpers.js';
 

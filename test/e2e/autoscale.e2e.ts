@@ -1,5 +1,5 @@
 /**
- * Scaling a Canary on the real engine (SPEC 10): `kubectl scale` through the
+ * Scaling a Canary on the real engine (docs/design.md §10): `kubectl scale` through the
  * scale subresource, then a HorizontalPodAutoscaler targeting the Canary,
  * with the real Metacontroller re-splitting each new total and the real
  * Deployment controller and KWOK bringing the pods to it. The schedule is

@@ -307,7 +307,7 @@ await t.test('2. apply: step 1 at once, then one step on every tick', async (t) 
     ['1', '2', '3', '4', '5'],
     'the rows -w prints go step by step, as in the README',
   );
-  // Surge (SPEC 7a), as the README shows it: each step asks v2's new replicas
+  // Surge (docs/design.md §7a), as the README shows it: each step asks v2's new replicas
   // first with v1 where it was, then v1 steps down as they become available.
   for (let step = 1; step <= STEPS; step++) {
     const at = rows.filter((r) => r.step === String(step));

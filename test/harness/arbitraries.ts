@@ -4,8 +4,8 @@
  * assembled into sync requests shaped as Metacontroller sends them.
  */
 import fc from 'fast-check';
-import { COMMAND_ANNOTATION, DEPLOYMENT_CHILD_KEY, POD_RELATED_KEY } from '../../hooks/wire.js';
-import type { Canary, Deployment, Pod, SyncRequest } from '../../hooks/wire.js';
+import { COMMAND_ANNOTATION, DEPLOYMENT_CHILD_KEY, POD_RELATED_KEY } from '../../hooks/wire/index.js';
+import type { Canary, Deployment, Pod, SyncRequest } from '../../hooks/wire/index.js';
 import { canary, deployment, pod } from '../fixtures/cluster.js';
 
 export const OLD = 'my-app-v1';

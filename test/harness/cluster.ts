@@ -15,8 +15,8 @@
  * Time is a simulated clock that only moves when told to. Nothing here knows
  * anything about canaries beyond the object shapes.
  */
-import { COMMAND_ANNOTATION } from '../../hooks/wire.js';
-import type { Canary, Deployment, Pod } from '../../hooks/wire.js';
+import { COMMAND_ANNOTATION } from '../../hooks/wire/index.js';
+import type { Canary, Deployment, Pod } from '../../hooks/wire/index.js';
 import { canary as canaryFixture, deployment as deploymentFixture, NAMESPACE } from '../fixtures/cluster.js';
 
 export type PodBehaviour =

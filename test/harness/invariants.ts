@@ -5,8 +5,8 @@
  * complaints, empty when the response is fine.
  */
 import { validateCanaryStatus } from '../helpers/crd.js';
-import { DEPLOYMENT_CHILD_KEY } from '../../hooks/wire.js';
-import type { Deployment, DesiredChild } from '../../hooks/wire.js';
+import { DEPLOYMENT_CHILD_KEY } from '../../hooks/wire/index.js';
+import type { Deployment, DesiredChild } from '../../hooks/wire/index.js';
 import { routedComplaints } from './routed-invariants.js';
 
 interface RequestLike {
@@ -162,7 +162,7 @@ export function syncComplaints(request: RequestLike, response: ResponseLike, now
     const value = status[field];
     if (typeof value !== 'number' || value < 0) complaints.push(`status.${field} is ${String(value)}`);
   }
-  // The scale subresource's replicas (SPEC 10): what the two Deployments are asked, in every state.
+  // The scale subresource's replicas (docs/design.md §10): what the two Deployments are asked, in every state.
   if (status.replicas !== (status.oldReplicas as number) + (status.newReplicas as number)) {
     complaints.push(`status.replicas ${String(status.replicas)} is not old + new`);
   }
@@ -180,15 +180,15 @@ export function syncComplaints(request: RequestLike, response: ResponseLike, now
   const newAvailable = observed[String(spec.newDeployment)]?.status?.availableReplicas ?? 0;
   const routed = isRecord(spec.trafficRouting);
   if (routed) {
-    // With a router the replicas carry the route's weight instead (SPEC section 9).
+    // With a router the replicas carry the route's weight instead (docs/design.md §9).
     complaints.push(...routedComplaints(spec, request.related, observed, status));
   } else if (spec.surge === false) {
-    // Surge is the default (SPEC 7a): only `surge: false` takes both at once, as round 1 did.
+    // Surge is the default (docs/design.md §7a): only `surge: false` takes both at once, as round 1 did.
     if (oldReplicas + newReplicas !== total) {
       complaints.push(`old ${oldReplicas} + new ${newReplicas} != total ${total} in state ${String(state)}`);
     }
   } else {
-    // SPEC 7a: never fewer than the total asked, never more than the total plus the step's new replicas.
+    // docs/design.md §7a: never fewer than the total asked, never more than the total plus the step's new replicas.
     if (oldReplicas + newReplicas < total || oldReplicas > total) {
       complaints.push(
         `surge: old ${oldReplicas} + new ${newReplicas} with total ${total} in state ${String(state)}`,

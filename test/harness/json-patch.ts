@@ -5,7 +5,7 @@
  * server's 422 does. Returns a new object; the input is left alone.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { JsonPatchOperation } from '../../hooks/wire.js';
+import type { JsonPatchOperation } from '../../hooks/wire/index.js';
 
 export class PatchRefused extends Error {}
 

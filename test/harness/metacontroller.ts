@@ -33,7 +33,7 @@
  * skips). Issue 10 is what these reproduce.
  */
 import { readYamlDocuments, repoPath, validateCanaryStatus } from '../helpers/crd.js';
-import { DEPLOYMENT_CHILD_KEY, POD_RELATED_KEY } from '../../hooks/wire.js';
+import { DEPLOYMENT_CHILD_KEY, POD_RELATED_KEY } from '../../hooks/wire/index.js';
 import type {
   Canary,
   CustomizeResponse,
@@ -42,7 +42,7 @@ import type {
   FinalizeResponse,
   Pod,
   SyncResponse,
-} from '../../hooks/wire.js';
+} from '../../hooks/wire/index.js';
 import { Cluster, rfc3339 } from './cluster.js';
 import { childrenComplaints, syncComplaints, untouchedComplaints } from './invariants.js';
 import { selectorMatches, type Selector } from './labels.js';

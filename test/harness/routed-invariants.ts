@@ -1,14 +1,14 @@
 /**
- * What must hold of every sync of a Canary with spec.trafficRouting (SPEC
- * section 9), in place of the replica-split invariants: the old Deployment
+ * What must hold of every sync of a Canary with spec.trafficRouting (docs/design.md
+ * §9), in place of the replica-split invariants: the old Deployment
  * at full size until completion and the route shows 100; the new one never
  * short of the weight asked, nor of what the route (as the sync saw it)
  * still sends it; a weight above the route's only with its replicas
  * available; a complete Canary with every replica on the new version.
- * Written from SPEC and the two routes' documented shapes, sharing nothing
+ * Written from docs/design.md and the two routes' documented shapes, sharing nothing
  * with the hooks' own reading of a route.
  */
-import type { Deployment } from '../../hooks/wire.js';
+import type { Deployment } from '../../hooks/wire/index.js';
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});

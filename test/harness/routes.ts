@@ -7,7 +7,7 @@
  * refuse, as RBAC or an admission webhook would; a route's resourceVersion
  * goes up on every write, as Metacontroller's watch would see.
  */
-import type { RouteWrite } from '../../hooks/wire.js';
+import type { RouteWrite } from '../../hooks/wire/index.js';
 import type { RouteWriter } from '../../server/traffic.js';
 import { applyJsonPatch, PatchRefused } from './json-patch.js';
 

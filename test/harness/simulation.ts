@@ -12,7 +12,7 @@ import { createClaimChecker } from '../../server/claims.js';
 import { createMetrics } from '../../server/metrics.js';
 import type { PodReader } from '../../server/pods.js';
 import type { Transition } from '../../hooks/sync.js';
-import type { FinalizeResponse, ObservedStatus, Pod } from '../../hooks/wire.js';
+import type { FinalizeResponse, ObservedStatus, Pod } from '../../hooks/wire/index.js';
 import { Cluster, HEALTHY, rfc3339, type DeploymentSetup, type PodBehaviour } from './cluster.js';
 import { selectorMatches, type Selector } from './labels.js';
 import { Metacontroller, type CacheLag, type HookCall } from './metacontroller.js';
@@ -48,7 +48,7 @@ export interface SimulationOptions {
    * status write has reached the parent's cache (issue 10).
    */
   staleEcho?: CacheLag | ((syncIndex: number) => CacheLag);
-  /** HTTPRoutes and VirtualServices in the cluster (SPEC section 9), patched by the server's route writer. */
+  /** HTTPRoutes and VirtualServices in the cluster (docs/design.md §9), patched by the server's route writer. */
   routes?: RouteObject[];
   /**
    * The parent informer's periodic resync, every `resyncPeriodSeconds` from

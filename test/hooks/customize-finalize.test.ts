@@ -1,7 +1,7 @@
 import t from 'tap';
 import { decideCustomize } from '../../hooks/customize.js';
 import { FINALIZE_RETRY_SECONDS, decideFinalize } from '../../hooks/finalize.js';
-import { availability, podTemplateRevision } from '../../hooks/deployments.js';
+import { availability, podTemplateRevision } from '../../hooks/k8s/deployments.js';
 import { CANARY_UID, canary, deployment, syncRequest } from '../fixtures/cluster.js';
 import { validateCanaryStatus } from '../helpers/crd.js';
 

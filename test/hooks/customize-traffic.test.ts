@@ -1,4 +1,4 @@
-/** The customize hook asks for a Canary's route by name, in its own namespace (SPEC section 9). */
+/** The customize hook asks for a Canary's route by name, in its own namespace (docs/design.md §9). */
 import t from 'tap';
 import { decideCustomize } from '../../hooks/customize.js';
 import { canary } from '../fixtures/cluster.js';

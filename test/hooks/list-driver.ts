@@ -6,8 +6,8 @@
  */
 import type { Test } from 'tap';
 import { decideSync, type SyncDecision } from '../../hooks/sync.js';
-import { DECISION_ANNOTATION } from '../../hooks/record.js';
-import type { ObservedStatus, Pod } from '../../hooks/wire.js';
+import { DECISION_ANNOTATION } from '../../hooks/observed/record.js';
+import type { ObservedStatus, Pod } from '../../hooks/wire/index.js';
 import { canary, deployment, syncRequest } from '../fixtures/cluster.js';
 import { validateCanaryStatus } from '../helpers/crd.js';
 

@@ -13,7 +13,7 @@ import {
   type PodReadFailure,
 } from '../../hooks/pod-read.js';
 import { decideSync } from '../../hooks/sync.js';
-import { POD_RELATED_KEY, type Deployment, type SyncRequest } from '../../hooks/wire.js';
+import { POD_RELATED_KEY, type Deployment, type SyncRequest } from '../../hooks/wire/index.js';
 import {
   assertStatusFitsCrd,
   condition,

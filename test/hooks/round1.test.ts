@@ -11,17 +11,17 @@ import t, { type Test } from 'tap';
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { decideSync } from '../../hooks/sync.js';
-import { DECISION_ANNOTATION } from '../../hooks/record.js';
+import { DECISION_ANNOTATION } from '../../hooks/observed/record.js';
 import {
   DEPLOYMENT_CHILD_KEY,
   type Condition,
   type DesiredChild,
   type SyncRequest,
   type SyncResponse,
-} from '../../hooks/wire.js';
+} from '../../hooks/wire/index.js';
 import { ROUND1_CASES, play, requestDigest } from '../fixtures/round1-cases.js';
 
-/** Status fields round 2 added (SPEC 8): a stepReplicas Canary has them too, with these values. */
+/** Status fields round 2 added (docs/design.md §8): a stepReplicas Canary has them too, with these values. */
 const ROUND2_STATUS_FIELDS = ['weight', 'pause', 'replicas', 'labelSelector'];
 /** The condition round 2 added: never True for a Canary with no pause step. */
 const ROUND2_CONDITION = 'Paused';
@@ -172,7 +172,7 @@ function compareStatus(t: Test, now: SyncResponse['status'], then: SyncResponse[
     t.equal(now.weight, Math.round((100 * now.newReplicas) / total), 'status.weight: what the replicas give');
   }
   t.equal(now.pause, null, 'status.pause: null, never paused');
-  // SPEC 10: the scale subresource reads these two on every sync.
+  // docs/design.md §10: the scale subresource reads these two on every sync.
   t.equal(now.replicas, now.oldReplicas + now.newReplicas, 'status.replicas: old + new asked');
   t.type(now.labelSelector, 'string', 'status.labelSelector: the selector as a string');
   const conditions = now.conditions as Condition[];
@@ -188,13 +188,13 @@ function compareStatus(t: Test, now: SyncResponse['status'], then: SyncResponse[
 /**
  * Cases whose answer round 2 changed on purpose, with the contract that
  * changed it and what the answer is now. A stepReplicas above the total was
- * an error (SPEC 6); since a Canary can be scaled (SPEC 10), a total that
+ * an error (docs/design.md §6); since a Canary can be scaled (docs/design.md §10), a total that
  * falls below the step clamps the step instead: the CRD still refuses such a
  * spec when it is written, so the hook sees one only after a scale.
  */
 const ROUND2_CHANGED: Record<string, (t: Test, status: SyncResponse['status']) => void> = {
   'error: step greater than total': (t, status) => {
-    t.not(status.state, 'error', 'SPEC 10: the step is clamped to the total, not refused');
+    t.not(status.state, 'error', 'docs/design.md §10: the step is clamped to the total, not refused');
     t.equal(status.totalSteps, 1, 'one step: the whole total at once');
     t.equal(status.oldReplicas + status.newReplicas, 10, 'every replica accounted for');
   },

@@ -7,12 +7,12 @@
  */
 import type { Test } from 'tap';
 import { decideSync, type SyncDecision } from '../../hooks/sync.js';
-import { DECISION_ANNOTATION } from '../../hooks/record.js';
+import { DECISION_ANNOTATION } from '../../hooks/observed/record.js';
 import { readRoute, shownWeight } from '../../hooks/routers/rules.js';
-import { routerFor } from '../../hooks/routers/index.js';
-import { parseSpec } from '../../hooks/spec.js';
-import { routeWriteFailed } from '../../hooks/traffic-status.js';
-import type { ObservedStatus, Pod, SyncRequest } from '../../hooks/wire.js';
+import { routerFor } from '../../hooks/routers/registry.js';
+import { parseSpec } from '../../hooks/spec/parse.js';
+import { routeWriteFailed } from '../../hooks/render/route-failed.js';
+import type { ObservedStatus, Pod, SyncRequest } from '../../hooks/wire/index.js';
 import { canary, deployment, syncRequest } from '../fixtures/cluster.js';
 import { validateCanaryStatus } from '../helpers/crd.js';
 import { applyJsonPatch } from '../harness/json-patch.js';

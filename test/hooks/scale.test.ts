@@ -1,68 +1,19 @@
 /**
- * The scale subresource (SPEC 10): the status fields it reads, and the
+ * The scale subresource (docs/design.md §10): the status fields it reads, and the
  * re-split when `kubectl scale` or an HPA changes spec.totalReplicas, in
  * every state, for the shorthand and for step lists, with and without surge.
  */
 import t from 'tap';
-import { countAboveTotal, selectorString } from '../../hooks/scale.js';
+import { countAboveTotal } from '../../hooks/spec/limits.js';
 import { decideFinalize } from '../../hooks/finalize.js';
-import { parseSpec } from '../../hooks/spec.js';
-import type { CanarySpec } from '../../hooks/spec.js';
+import { parseSpec } from '../../hooks/spec/parse.js';
+import type { CanarySpec } from '../../hooks/spec/parse.js';
 import { canary, deployment, syncRequest } from '../fixtures/cluster.js';
 import { kinds, ListDriver } from './list-driver.js';
 import { sync } from './support.js';
 
 const T = '2026-11-23T09:00:30Z';
 const at = (seconds: number) => new Date(Date.parse(T) + seconds * 1000).toISOString().replace('.000', '');
-
-t.test('spec.selector as the selector string the scale subresource shows', async (t) => {
-  const cases: [unknown, string, string][] = [
-    [{ matchLabels: { app: 'my-app' } }, 'app=my-app', 'one label'],
-    [{ matchLabels: { tier: 'web', app: 'my-app' } }, 'app=my-app,tier=web', 'labels sorted by key'],
-    [
-      { matchExpressions: [{ key: 'env', operator: 'In', values: ['prod', 'canary'] }] },
-      'env in (canary,prod)',
-      'In, values sorted',
-    ],
-    [{ matchExpressions: [{ key: 'env', operator: 'NotIn', values: ['dev'] }] }, 'env notin (dev)', 'NotIn'],
-    [{ matchExpressions: [{ key: 'canary', operator: 'Exists' }] }, 'canary', 'Exists'],
-    [
-      { matchExpressions: [{ key: 'legacy', operator: 'DoesNotExist', values: [] }] },
-      '!legacy',
-      'DoesNotExist',
-    ],
-    [
-      {
-        matchLabels: { version: 'v2', app: 'my-app' },
-        matchExpressions: [
-          { key: 'app', operator: 'Exists' },
-          { key: 'example.com/team', operator: 'In', values: ['b', 'a'] },
-        ],
-      },
-      'app=my-app,app,example.com/team in (a,b),version=v2',
-      'all sorted by key, labels before expressions of the same key',
-    ],
-    [{ matchLabels: { app: '' } }, 'app=', 'an empty label value is a value'],
-  ];
-  for (const [selector, expected, why] of cases) t.equal(selectorString(selector), expected, why);
-
-  const unusable: [unknown, string][] = [
-    [undefined, 'no selector'],
-    [null, 'null'],
-    ['app=my-app', 'a string, not a LabelSelector'],
-    [{}, 'empty: would select every pod'],
-    [{ matchLabels: {}, matchExpressions: [] }, 'empty lists'],
-    [{ matchLabels: { app: 'my app' } }, 'a label value with a space'],
-    [{ matchLabels: { 'bad key!': 'x' } }, 'a label key the API server refuses'],
-    [{ matchLabels: { app: 7 } }, 'a number for a value'],
-    [{ matchLabels: { app: 'a'.repeat(64) } }, 'a value over 63 characters'],
-    [{ matchExpressions: [{ key: 'env', operator: 'In' }] }, 'In without values'],
-    [{ matchExpressions: [{ key: 'env', operator: 'Exists', values: ['x'] }] }, 'Exists with values'],
-    [{ matchExpressions: [{ key: 'env', operator: 'Like', values: ['x'] }] }, 'an unknown operator'],
-    [{ matchExpressions: 'env' }, 'expressions not a list'],
-  ];
-  for (const [selector, why] of unusable) t.equal(selectorString(selector), '', why);
-});
 
 t.test('every status carries replicas and labelSelector, in every state', async (t) => {
   const cases: [string, Parameters<typeof sync>[0], number][] = [
@@ -171,7 +122,7 @@ for (const surge of [false, true]) {
       const before = d.status?.currentStep;
       d.spec.totalReplicas = total;
       const first = d.sync(at(35)).response.status;
-      // Surge (SPEC 7a) may hold old replicas for new ones still starting, never fewer than the total.
+      // Surge (docs/design.md §7a) may hold old replicas for new ones still starting, never fewer than the total.
       const sum = first.oldReplicas + first.newReplicas;
       t.ok(surge ? sum >= total && first.oldReplicas <= total : sum === total, `${name}: ${sum} of ${total}`);
       // At rest: the new replicas asked are available (surge lets the old ones go then).

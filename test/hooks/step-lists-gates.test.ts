@@ -1,7 +1,7 @@
 /**
- * Step lists (SPEC section 8) under the round-1 gates that apply to every
+ * Step lists (docs/design.md §8) under the round-1 gates that apply to every
  * set-step: progressDeadlineSeconds, and the rollback latch on the new pod
- * template (SPEC section 5), one sync at a time.
+ * template (docs/design.md §5), one sync at a time.
  */
 import t from 'tap';
 import { kinds, ListDriver } from './list-driver.js';

@@ -1,7 +1,7 @@
-/** Step lists (SPEC section 8): every step kind, pause kind and position of promote, one sync at a time. */
+/** Step lists (docs/design.md §8): every step kind, pause kind and position of promote, one sync at a time. */
 import t from 'tap';
-import { weightReplicas } from '../../hooks/rollout.js';
-import { parseDuration } from '../../hooks/spec.js';
+import { weightReplicas } from '../../hooks/steps/weights.js';
+import { parseSpec } from '../../hooks/spec/parse.js';
 import { kinds, ListDriver } from './list-driver.js';
 import { crashingNewPod } from './support.js';
 
@@ -41,7 +41,19 @@ t.test('durations: h, m and s, in that order', async (t) => {
     ['1m1h', undefined],
     ['1.5h', undefined],
   ];
-  for (const [text, seconds] of cases) t.equal(parseDuration(text), seconds, JSON.stringify(text));
+  // Read as the sync reads it: a pause of a list, in a spec otherwise valid.
+  const secondsOf = (duration: string) => {
+    const parsed = parseSpec({
+      oldDeployment: 'my-app-v1',
+      newDeployment: 'my-app-v2',
+      totalReplicas: 10,
+      selector: { matchLabels: { app: 'my-app' } },
+      steps: [{ pause: { duration } }],
+    });
+    const pause = parsed.ok ? parsed.spec.steps?.[0] : undefined;
+    return pause && 'pause' in pause && pause.pause.kind === 'Duration' ? pause.pause.seconds : undefined;
+  };
+  for (const [text, seconds] of cases) t.equal(secondsOf(text), seconds, JSON.stringify(text));
 });
 
 t.test('apply takes step 1 at once, whatever its kind', async (t) => {

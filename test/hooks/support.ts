@@ -5,7 +5,7 @@
  */
 import type { Test } from 'tap';
 import { decideSync, type SyncDecision } from '../../hooks/sync.js';
-import type { CanaryState, Condition, ObservedStatus, Pod, RollbackRecord } from '../../hooks/wire.js';
+import type { CanaryState, Condition, ObservedStatus, Pod, RollbackRecord } from '../../hooks/wire/index.js';
 import { canary, deployment, pod, syncRequest, type CanaryOptions } from '../fixtures/cluster.js';
 import { validateCanaryStatus } from '../helpers/crd.js';
 

@@ -1,6 +1,6 @@
-/** Surge first (SPEC 7a): a step adds new replicas before it removes old ones. */
+/** Surge first (docs/design.md §7a): a step adds new replicas before it removes old ones. */
 import t from 'tap';
-import { surged } from '../../hooks/placement.js';
+import { surged } from '../../hooks/steps/placement.js';
 import { kinds, ListDriver } from './list-driver.js';
 
 const T = '2026-11-23T09:00:30Z';

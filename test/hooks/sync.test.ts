@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap';
 import { MESSAGES, decideSync, type TransitionKind } from '../../hooks/sync.js';
-import { podTemplateRevision } from '../../hooks/deployments.js';
+import { podTemplateRevision } from '../../hooks/k8s/deployments.js';
 import { deployment, pod } from '../fixtures/cluster.js';
 import {
   T0,
@@ -73,7 +73,7 @@ function extraReplicas(world: World): Record<string, number | undefined> {
 
 const AT_9_00_30 = '2026-11-23T09:00:30Z';
 
-// Every row of SPEC section 4.
+// Every row of docs/design.md §4.
 const commandCases: Case[] = [
   {
     name: 'a new Canary with no command is pending at step 0',
@@ -304,7 +304,7 @@ const commandCases: Case[] = [
   },
 ];
 
-t.test('commands and states (SPEC section 4)', async (t) => {
+t.test('commands and states (docs/design.md §4)', async (t) => {
   for (const c of commandCases) t.test(c.name, async (t) => check(t, c));
 });
 
@@ -468,7 +468,7 @@ const scheduleCases: Case[] = [
   },
 ];
 
-t.test('the schedule and availability gating (SPEC sections 3 and 4)', async (t) => {
+t.test('the schedule and availability gating (docs/design.md §3 and §4)', async (t) => {
   for (const c of scheduleCases) t.test(c.name, async (t) => check(t, c));
 });
 
@@ -614,7 +614,7 @@ const rollbackCases: Case[] = [
   },
 ];
 
-t.test('automatic rollback (SPEC section 5)', async (t) => {
+t.test('automatic rollback (docs/design.md §5)', async (t) => {
   for (const c of rollbackCases) t.test(c.name, async (t) => check(t, c));
 
   t.test('the rollback records why, when, and the new pod template revision', async (t) => {
@@ -797,7 +797,7 @@ const errorCases: { name: string; world: World; message: RegExp }[] = [
   },
 ];
 
-t.test('errors never scale anything and return every child (SPEC section 6)', async (t) => {
+t.test('errors never scale anything and return every child (docs/design.md §6)', async (t) => {
   for (const c of errorCases) {
     t.test(c.name, async (t) => {
       const req = request({

@@ -1,5 +1,5 @@
 /**
- * Bad traffic routing scales nothing and moves no traffic (SPEC section 9):
+ * Bad traffic routing scales nothing and moves no traffic (docs/design.md §9):
  * the route missing, a backend or destination in no rule, both routers. The
  * Canary goes to `error` with a message naming the route and what is wrong,
  * every child keeps its replicas, and no write on the route is asked.

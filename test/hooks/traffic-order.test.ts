@@ -1,5 +1,5 @@
 /**
- * The order rules of SPEC section 9, each on both routers and with surge on
+ * The order rules of docs/design.md §9, each on both routers and with surge on
  * and off: no weight before the new replicas for it are available; on a
  * rollback weight 0 first and the new Deployment scaled down only once the
  * route shows 0; on completion weight 100 first and the old Deployment

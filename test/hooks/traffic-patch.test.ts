@@ -1,5 +1,5 @@
 /**
- * The JSON patch a sync asks of the server (SPEC section 9): only the two
+ * The JSON patch a sync asks of the server (docs/design.md §9): only the two
  * weights of every rule that names both versions, each rule's backends
  * pinned by `test` operations at their indexes, every other byte of the
  * route as it was. Applied with the API server's all-or-nothing rules.

@@ -1,7 +1,7 @@
-/** `kubectl canary plan` for a routed Canary: the route's weights, and the old Deployment kept whole (SPEC 9). */
+/** `kubectl canary plan` for a routed Canary: the route's weights, and the old Deployment kept whole (docs/design.md §9). */
 import t from 'tap';
 import { planRollout } from '../../hooks/plan.js';
-import { parseSpec } from '../../hooks/spec.js';
+import { parseSpec } from '../../hooks/spec/parse.js';
 import { GATEWAY } from './routed-cases.js';
 
 t.test('the plan of a routed list: setWeight as written, ceil(total * w / 100) new, all old', async (t) => {

@@ -8,7 +8,7 @@
  */
 import t from 'tap';
 import * as k8s from '@kubernetes/client-node';
-import type { SyncRequest } from '../../hooks/wire.js';
+import type { SyncRequest } from '../../hooks/wire/index.js';
 import { CANARY_UID, canary, deployment, syncRequest } from '../fixtures/cluster.js';
 import { HTTPROUTE_KEY, httpRoute } from '../fixtures/routes.js';
 import { RouteDriver } from '../hooks/route-driver.js';

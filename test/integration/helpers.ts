@@ -209,7 +209,7 @@ export async function createCanaryApp(
     ...sizing,
     selector: { matchLabels: { app } },
     // These tests step the stand-in Metacontroller sync by sync and read each
-    // answer's split, as round 1 took it; surge first (the default, SPEC 7a)
+    // answer's split, as round 1 took it; surge first (the default, docs/design.md §7a)
     // runs on the real engine in test/e2e.
     surge: false,
   });

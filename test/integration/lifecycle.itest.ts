@@ -282,7 +282,7 @@ t.test('new replicas that never become available roll back after progressDeadlin
   await mc.sync(ns, 'slow');
   await kubectlOk(['annotate', '-n', ns, 'canary', 'slow', `${COMMAND}=apply`]);
   let answer = await mc.sync(ns, 'slow');
-  // Surge (SPEC 7a, the default): v2 is asked for 2 while v1 keeps all 4 until they are available.
+  // Surge (docs/design.md §7a, the default): v2 is asked for 2 while v1 keeps all 4 until they are available.
   t.match(answer.status, { oldReplicas: 4, newReplicas: 2, currentStep: 1, state: 'running' });
   // The Deployment controller sees the new spec, but no pod ever becomes available.
   await mc.settleDeployment(ns, 'slow-v2', 0);

@@ -8,7 +8,7 @@
 import t from 'tap';
 import * as k8s from '@kubernetes/client-node';
 import type { PodReadPlan } from '../../hooks/pod-read.js';
-import type { Pod } from '../../hooks/wire.js';
+import type { Pod } from '../../hooks/wire/index.js';
 import { createPodReader, type PodReader } from '../../server/pods.js';
 import {
   createCanaryApp,

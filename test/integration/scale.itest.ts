@@ -1,5 +1,5 @@
 /**
- * The Canary's scale subresource on the real API server (SPEC 10):
+ * The Canary's scale subresource on the real API server (docs/design.md §10):
  * `kubectl scale` through it, `kubectl get --subresource=scale`, the CRD's
  * rules on counts when the total moves under them, and the real HPA
  * controller (run.sh runs it) reading and writing a Canary's scale. The

@@ -1,5 +1,5 @@
 /**
- * Traffic routing (SPEC section 9) against the real kube-apiserver, with the
+ * Traffic routing (docs/design.md §9) against the real kube-apiserver, with the
  * real HTTPRoute and VirtualService CRDs of Gateway API and Istio
  * (route-crds.sh, installed by run.sh): the service patches real routes, the
  * stand-in Metacontroller hands it the route as a related resource by name,

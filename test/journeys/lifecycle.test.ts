@@ -3,7 +3,7 @@
  * same labels, and its spec edited mid-rollout.
  */
 import t from 'tap';
-import type { FinalizeResponse } from '../../hooks/wire.js';
+import type { FinalizeResponse } from '../../hooks/wire/index.js';
 import { CANARY_UID } from '../fixtures/cluster.js';
 import { Simulation, type Row } from '../harness/simulation.js';
 

@@ -1,5 +1,5 @@
 /**
- * Scaling a Canary during its rollout (SPEC 10) over simulated time: the
+ * Scaling a Canary during its rollout (docs/design.md §10) over simulated time: the
  * total goes 10 -> 20 -> 6 as `kubectl scale` (or an HPA) would set it, and
  * the rollout still ends with every replica on the new version.
  */
@@ -56,7 +56,7 @@ t.test('the same with surge: old + new never below the total, and all end on new
   t.teardown(() => sim.close());
   const last = sim.rows.at(-1);
   t.same(last?.slice(1, 5), [0, 6, 3, 'complete']);
-  t.same(sim.violations, [], 'the harness checks SPEC 7a at every sync');
+  t.same(sim.violations, [], 'the harness checks docs/design.md §7a at every sync');
   // Scaled up at 10:01:30: the old Deployment goes up at once, the new one keeps its 4.
   t.same(sim.rows.find((r) => r[0] === '2026-11-23T10:01:30Z')?.slice(1, 4), [16, 4, 2]);
 });

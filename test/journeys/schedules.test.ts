@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import { Simulation, type Row } from '../harness/simulation.js';
-import type { SyncResponse } from '../../hooks/wire.js';
+import type { SyncResponse } from '../../hooks/wire/index.js';
 
 t.test('weekdays at 09:00 in Asia/Seoul, across a weekend', async (t) => {
   const sim = await Simulation.start({

@@ -7,7 +7,7 @@
  */
 import t from 'tap';
 import { Simulation } from '../harness/simulation.js';
-import type { ObservedStatus } from '../../hooks/wire.js';
+import type { ObservedStatus } from '../../hooks/wire/index.js';
 
 interface Write {
   time: string;

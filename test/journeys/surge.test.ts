@@ -1,4 +1,4 @@
-/** Surge first (SPEC 7a) over simulated time: what the Deployments ask during each step. */
+/** Surge first (docs/design.md §7a) over simulated time: what the Deployments ask during each step. */
 import t from 'tap';
 import { Simulation, type Row } from '../harness/simulation.js';
 

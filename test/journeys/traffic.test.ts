@@ -1,5 +1,5 @@
 /**
- * Traffic routing over simulated time (SPEC section 9): the seed's Gateway
+ * Traffic routing over simulated time (docs/design.md §9): the seed's Gateway
  * API walkthrough, backend-v1 and backend-v2 behind backend-canary at 10%,
  * then 50%, then 100%, as a Canary with setWeight steps and pauses; then the
  * same route through a rollout that crashes and rolls back, and one whose
@@ -9,9 +9,9 @@
  * route show after each sync.
  */
 import t from 'tap';
-import { routerFor } from '../../hooks/routers/index.js';
+import { routerFor } from '../../hooks/routers/registry.js';
 import { readRoute, shownWeight } from '../../hooks/routers/rules.js';
-import { parseSpec } from '../../hooks/spec.js';
+import { parseSpec } from '../../hooks/spec/parse.js';
 import { HEADER_RULE, httpRoute, virtualService } from '../fixtures/routes.js';
 import type { RouteObject } from '../harness/routes.js';
 import { Simulation, type Row } from '../harness/simulation.js';

@@ -1,5 +1,5 @@
 /**
- * The CRD's rules for step lists (SPEC section 8): what the API server
+ * The CRD's rules for step lists (docs/design.md §8): what the API server
  * refuses before a Canary is stored, each with a sentence naming the field.
  * test/integration/crd.itest.ts applies the same cases to a real API server.
  */

@@ -1,5 +1,5 @@
 /**
- * The CRD's rules for spec.trafficRouting (SPEC section 9): what the API
+ * The CRD's rules for spec.trafficRouting (docs/design.md §9): what the API
  * server refuses before a Canary is stored. What a schema cannot know (the
  * route exists, a backend is in a rule) the sync hook reports instead
  * (test/hooks/traffic-errors.test.ts).
@@ -8,7 +8,7 @@ import t from 'tap';
 import { validateCanary } from '../helpers/crd.js';
 import { BAD_ROUTINGS, GATEWAY_ROUTING, ISTIO_ROUTING, routedCanary } from './traffic-cases.js';
 
-t.test('one router, written as SPEC section 9 shows it, is accepted', async (t) => {
+t.test('one router, written as docs/design.md §9 shows it, is accepted', async (t) => {
   t.same(validateCanary(routedCanary(GATEWAY_ROUTING)), [], 'gatewayAPI');
   t.same(validateCanary(routedCanary(ISTIO_ROUTING)), [], 'istio with routes and subsets');
   const { routes: _routes, ...noRoutes } = ISTIO_ROUTING.istio;

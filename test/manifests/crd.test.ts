@@ -8,7 +8,7 @@ import {
   type StructuralSchema,
 } from '../helpers/crd.js';
 import { examples, find } from './manifests.js';
-import { GROUP } from '../../hooks/wire.js';
+import { GROUP } from '../../hooks/wire/index.js';
 
 const crd = canaryCrd();
 const version = crd.spec.versions[0]!;
@@ -99,7 +99,7 @@ t.test('the schema is structural', async (t) => {
   );
 });
 
-t.test('the spec declares every field of SPEC section 2', async (t) => {
+t.test('the spec declares every field of docs/design.md §2', async (t) => {
   const spec = root.properties?.spec;
   t.same(Object.keys(spec?.properties ?? {}).sort(), [
     'cronSchedule',
@@ -115,7 +115,7 @@ t.test('the spec declares every field of SPEC section 2', async (t) => {
     'totalReplicas',
     'trafficRouting',
   ]);
-  // stepReplicas and cronSchedule are required by rules now: one of two forms (SPEC section 8).
+  // stepReplicas and cronSchedule are required by rules now: one of two forms (docs/design.md §8).
   t.same([...(spec?.required ?? [])].sort(), ['newDeployment', 'oldDeployment', 'selector', 'totalReplicas']);
 });
 
@@ -165,7 +165,7 @@ t.test('enableRollback defaults to true, and an explicit false stays', async (t)
   );
 });
 
-t.test('surge is on unless turned off (SPEC 7a); false is kept', async (t) => {
+t.test('surge is on unless turned off (docs/design.md §7a); false is kept', async (t) => {
   const surgeOf = (spec: Record<string, unknown>) =>
     (canaryWithDefaults({ ...good(), spec: { ...good().spec, ...spec } }).spec as { surge?: unknown }).surge;
   t.equal(surgeOf({}), true);
@@ -329,8 +329,8 @@ t.test('every CEL rule carries a message', async (t) => {
   };
   walk(root);
   // Four rules across fields, and four that give names, schedules and zones a sentence, not a regex;
-  // three more across fields and seven on the step list (SPEC section 8); eight on trafficRouting
-  // (one router, two backends, two destinations, four names, the list of routes: SPEC section 9).
+  // three more across fields and seven on the step list (docs/design.md §8); eight on trafficRouting
+  // (one router, two backends, two destinations, four names, the list of routes: docs/design.md §9).
   t.equal(rules.length, 26);
   for (const { rule, message } of rules) t.ok(message && message.length > 20, `${rule} has a message`);
 });

@@ -5,7 +5,7 @@
  * without its ClusterRole rule fails here rather than with a 403 in a cluster.
  */
 import t from 'tap';
-import { ROUTERS } from '../../hooks/routers/index.js';
+import { ROUTERS } from '../../hooks/routers/registry.js';
 import { find, installed, type K8sObject } from './manifests.js';
 
 interface PolicyRule {

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { canaryCrd, validateCanary, validateCanaryStatus, type StructuralSchema } from '../helpers/crd.js';
-import { CanaryStatus, CANARY_STATES, type CanaryStatus as Status } from '../../hooks/wire.js';
+import { CanaryStatus, CANARY_STATES, type CanaryStatus as Status } from '../../hooks/wire/index.js';
 
 const pending = (): Status => ({
   oldReplicas: 10,
@@ -167,7 +167,7 @@ t.test('statuses the API server would reject are reported, naming the field', as
   t.match(validateCanaryStatus(undefined).join('\n'), /must be object/, 'no status at all is not a status');
 });
 
-// The TypeBox schema in hooks/wire.ts is what the server validates its own
+// The TypeBox schema in hooks/wire/payloads.ts is what the server validates its own
 // answers against; it and the CRD must list the same fields.
 t.test('the CRD status and the CanaryStatus wire type declare the same fields', async (t) => {
   const crdStatus = canaryCrd().spec.versions[0]!.schema.openAPIV3Schema.properties!.status!;

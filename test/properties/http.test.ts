@@ -11,7 +11,7 @@ import type { KubeApi, ReleaseResult } from '../../server/kube.js';
 import { createMetrics } from '../../server/metrics.js';
 import { claimsThatHold } from '../server/support.js';
 import { decideSync } from '../../hooks/sync.js';
-import type { Deployment, FinalizeResponse, SyncResponse } from '../../hooks/wire.js';
+import type { Deployment, FinalizeResponse, SyncResponse } from '../../hooks/wire/index.js';
 import { CANARY_UID } from '../fixtures/cluster.js';
 import { childrenComplaints, syncComplaints, untouchedComplaints } from '../harness/invariants.js';
 import { validateCanaryStatus } from '../helpers/crd.js';

@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import { decideSync } from '../../hooks/sync.js';
-import type { ObservedStatus, SyncRequest } from '../../hooks/wire.js';
+import type { ObservedStatus, SyncRequest } from '../../hooks/wire/index.js';
 import { canary, deployment, syncRequest } from '../fixtures/cluster.js';
 import { decideFinalize } from '../../hooks/finalize.js';
 import { validateCanaryStatus } from '../helpers/crd.js';

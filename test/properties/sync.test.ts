@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { decideSync } from '../../hooks/sync.js';
-import type { SyncResponse } from '../../hooks/wire.js';
+import type { SyncResponse } from '../../hooks/wire/index.js';
 import { syncComplaints } from '../harness/invariants.js';
 import { syncCase, type Case } from '../harness/arbitraries.js';
 

@@ -1,5 +1,5 @@
 /**
- * Properties of traffic routing (SPEC section 9) over random step lists,
+ * Properties of traffic routing (docs/design.md §9) over random step lists,
  * random routes and random stories of commands, availability and refused
  * writes, on both routers, with surge on and off. At every sync:
  * - the patch changes only `weight` fields, and only of the two named
@@ -14,10 +14,10 @@
  */
 import fc from 'fast-check';
 import t from 'tap';
-import { replicasForWeight } from '../../hooks/traffic.js';
+import { replicasForWeight } from '../../hooks/steps/weights.js';
 import { exposure, readRoute } from '../../hooks/routers/rules.js';
-import { routerFor } from '../../hooks/routers/index.js';
-import { parseSpec } from '../../hooks/spec.js';
+import { routerFor } from '../../hooks/routers/registry.js';
+import { parseSpec } from '../../hooks/spec/parse.js';
 import { applyJsonPatch } from '../harness/json-patch.js';
 import { RouteDriver } from '../hooks/route-driver.js';
 import { GATEWAY, ISTIO, type RouterCase } from '../hooks/routed-cases.js';

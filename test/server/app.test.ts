@@ -3,7 +3,7 @@ import t, { type Test } from 'tap';
 import { buildApp, type AppDeps } from '../../server/app.js';
 import type { KubeApi } from '../../server/kube.js';
 import { createMetrics } from '../../server/metrics.js';
-import { COMMAND_ANNOTATION } from '../../hooks/wire.js';
+import { COMMAND_ANNOTATION } from '../../hooks/wire/index.js';
 import { CANARY_UID, canary, deployment, pod, syncRequest } from '../fixtures/cluster.js';
 import { validateCanaryStatus } from '../helpers/crd.js';
 import { listen, listenMetrics, post } from './support.js';
@@ -64,7 +64,7 @@ t.test('POST /sync answers a Metacontroller v4 request with replicas and a full 
     children: unknown[];
     resyncAfterSeconds: number;
   };
-  // The decision record on both scaled Deployments, byte for byte the same (hooks/record.ts).
+  // The decision record on both scaled Deployments, byte for byte the same (hooks/observed/record.ts).
   const record = (body.children[0] as { metadata: { annotations?: Record<string, string> } }).metadata
     .annotations?.['canary.k8shuginn.io/decision'];
   t.match(JSON.parse(record ?? '{}'), { uid: CANARY_UID, sequence: 1, state: 'running', step: 1 });
@@ -128,7 +128,7 @@ t.test('the sample request in the README gets a decision', async (t) => {
   const { base } = await start(t);
   const res = await post(base, '/sync', sample);
   t.equal(res.status, 200);
-  // Surge (SPEC 7a, the default): v2's 2 first, v1 keeps its 10 until they are available.
+  // Surge (docs/design.md §7a, the default): v2's 2 first, v1 keeps its 10 until they are available.
   // v2's own status change brings the sync that lets v1 go; the only call asked is the next tick's.
   t.match(res.body, {
     status: { state: 'running', currentStep: 1, oldReplicas: 10, newReplicas: 2, weight: 20 },

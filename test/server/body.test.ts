@@ -4,7 +4,7 @@ import t from 'tap';
 import { buildApp } from '../../server/app.js';
 import { endOfContainer, parseHookBody, withoutManagedFields } from '../../server/body.js';
 import { decideSync } from '../../hooks/sync.js';
-import type { SyncRequest } from '../../hooks/wire.js';
+import type { SyncRequest } from '../../hooks/wire/index.js';
 import { createMetrics } from '../../server/metrics.js';
 import { canary, deployment, pod, syncRequest } from '../fixtures/cluster.js';
 import sample from '../fixtures/sync-request.json' with { type: 'json' };

@@ -3,7 +3,7 @@
  * real app, its syncs and finalizes wired to the metrics as main.ts wires them.
  */
 import t, { type Test } from 'tap';
-import type { CanaryStatus } from '../../hooks/wire.js';
+import type { CanaryStatus } from '../../hooks/wire/index.js';
 import { buildApp } from '../../server/app.js';
 import type { KubeApi } from '../../server/kube.js';
 import { createMetrics, rollbackReasonLabel } from '../../server/metrics.js';

@@ -4,7 +4,7 @@
  * test/integration/claims.itest.ts.
  */
 import t from 'tap';
-import type { RouteWrite } from '../../hooks/wire.js';
+import type { RouteWrite } from '../../hooks/wire/index.js';
 import { createClaimChecker, noApiClaims, routeMismatch, type LiveCanary } from '../../server/claims.js';
 import { CANARY_UID, canary } from '../fixtures/cluster.js';
 import { GATEWAY, ISTIO } from '../hooks/routed-cases.js';

@@ -11,7 +11,12 @@ import { join } from 'node:path';
 import type { CoreV1Event } from '@kubernetes/client-node';
 import t, { type Test } from 'tap';
 import type { Transition } from '../../hooks/sync.js';
-import { COMMAND_ANNOTATION, type Canary, type CanaryStatus, type SyncRequest } from '../../hooks/wire.js';
+import {
+  COMMAND_ANNOTATION,
+  type Canary,
+  type CanaryStatus,
+  type SyncRequest,
+} from '../../hooks/wire/index.js';
 import { buildApp } from '../../server/app.js';
 import {
   REPORTING_CONTROLLER,

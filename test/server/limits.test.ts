@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import t, { type Test } from 'tap';
-import { scheduleCacheSize } from '../../hooks/schedule.js';
+import { scheduleCacheSize } from '../../hooks/k8s/cron.js';
 import { buildApp, type AppDeps } from '../../server/app.js';
 import { createClaimChecker, noApiClaims } from '../../server/claims.js';
 import { MAX_MESSAGE_CHARS, cut } from '../../server/limits.js';

@@ -11,7 +11,12 @@ import { buildApp, type AppDeps } from '../../server/app.js';
 import { createEventRecorder } from '../../server/events.js';
 import { createMetrics, type Metrics } from '../../server/metrics.js';
 import { createPodReader, failureOf, unavailablePodReader, wirePod } from '../../server/pods.js';
-import { POD_RELATED_KEY, type Deployment, type SyncRequest, type SyncResponse } from '../../hooks/wire.js';
+import {
+  POD_RELATED_KEY,
+  type Deployment,
+  type SyncRequest,
+  type SyncResponse,
+} from '../../hooks/wire/index.js';
 import { pod } from '../fixtures/cluster.js';
 import { request } from '../hooks/support.js';
 import {

@@ -1,5 +1,5 @@
 /**
- * The server's half of traffic routing (SPEC section 9), over real HTTP on
+ * The server's half of traffic routing (docs/design.md §9), over real HTTP on
  * a real port: the route write is made before the sync answers, a refused
  * write turns TrafficRouted False with the API's message and moves no
  * replica, and the metrics and Events say what happened. The writer is a
@@ -9,7 +9,7 @@
 import t, { type Test } from 'tap';
 import { ApiException, type CoreV1Event } from '@kubernetes/client-node';
 import type { Transition } from '../../hooks/sync.js';
-import type { RouteWrite } from '../../hooks/wire.js';
+import type { RouteWrite } from '../../hooks/wire/index.js';
 import { buildApp } from '../../server/app.js';
 import type { KubeApi } from '../../server/kube.js';
 import { createMetrics } from '../../server/metrics.js';

@@ -100,7 +100,7 @@ export function stepSequence(samples: readonly CanarySample[]): number[] {
   );
 }
 
-/** Replicas of step k (SPEC section 3): new = min(k * step, total), old = the rest. */
+/** Replicas of step k (docs/design.md §3): new = min(k * step, total), old = the rest. */
 export function split(total: number, stepReplicas: number, step: number): { old: number; new: number } {
   const n = Math.min(step * stepReplicas, total);
   return { old: total - n, new: n };
@@ -127,7 +127,7 @@ export function expectedReplicaSequences(
 
 /**
  * What is wrong with `seen`, the old Deployment's spec.replicas change by
- * change, for a Canary with surge (SPEC 7a, hooks/placement.ts `surged`)
+ * change, for a Canary with surge (docs/design.md §7a, hooks/steps/placement.ts `surged`)
  * that passed through steps whose old replicas are `targets` (in order, the
  * first what the manifests set). The old Deployment goes down only as new
  * replicas become available, so a step down may take several changes (one

@@ -10,7 +10,7 @@
  *   stepReplicas. A step writes both Deployments, one after the other, so for
  *   a moment one may have moved and the other not; more than one step's worth
  *   is two decisions applied at once, or a stale one applied over a newer.
- * - the availability gate (SPEC section 4, hooks/deployments.ts
+ * - the availability gate (docs/design.md §4, hooks/k8s/deployments.ts
  *   `availability`): the new Deployment is scaled up from `a` to more only
  *   after some version of it showed spec.replicas `a`, a Deployment
  *   controller that had observed that generation, and `a` replicas available.
@@ -73,7 +73,7 @@ export function byRv<T extends { rv: number }>(versions: readonly T[]): T[] {
   return [...versions].sort((a, b) => a.rv - b.rv);
 }
 
-/** Replicas of step k (SPEC section 3). */
+/** Replicas of step k (docs/design.md §3). */
 export function newReplicasAt(c: CanaryUnderTest, step: number): number {
   return Math.min(step * c.stepReplicas, c.totalReplicas);
 }
@@ -108,7 +108,7 @@ export function capacityViolations(c: CanaryUnderTest, versions: readonly Deploy
   return out;
 }
 
-/** The gate of hooks/deployments.ts: spec at `asked`, generation observed, `asked` available. */
+/** The gate of hooks/k8s/deployments.ts: spec at `asked`, generation observed, `asked` available. */
 function gateOpen(v: DeploymentVersion, asked: number): boolean {
   const observed = v.generation === undefined || (v.observedGeneration ?? 0) >= v.generation;
   return v.replicas === asked && observed && v.available >= asked;
@@ -147,7 +147,7 @@ export function gateViolations(c: CanaryUnderTest, versions: readonly Deployment
   return out;
 }
 
-/** The first tick of `schedule` strictly after `after`, in `timeZone`; whole minutes, as hooks/schedule.ts. */
+/** The first tick of `schedule` strictly after `after`, in `timeZone`; whole minutes, as hooks/k8s/cron.ts. */
 export function nextTick(schedule: string, timeZone: string | undefined, after: number): number {
   const five = schedule.trim().startsWith('@') ? schedule.trim() : `0 ${schedule.trim()}`;
   const expr = CronExpressionParser.parse(five, { tz: timeZone ?? 'UTC', currentDate: new Date(after) });
