@@ -119,51 +119,50 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   );
 
   const perCanary = ['namespace', 'name'] as const;
-  const state = gauge(
+  /** A gauge with a series per Canary, and per value of `more` labels. */
+  const canaryGauge = <L extends string>(name: string, help: string, ...more: L[]) =>
+    gauge(name, help, [...perCanary, ...more]);
+  const state = canaryGauge(
     'canary_state',
     'The state of each Canary: 1 for its current state (stop, running, complete, error), 0 for the others',
-    [...perCanary, 'state'],
+    'state',
   );
-  const currentStep = gauge(
+  const currentStep = canaryGauge(
     'canary_current_step',
     'The step each Canary is at; 0 is pending or rolled back',
-    perCanary,
   );
-  const totalStepsGauge = gauge(
+  const totalStepsGauge = canaryGauge(
     'canary_total_steps',
     'The number of steps of each Canary: ceil(totalReplicas / stepReplicas)',
-    perCanary,
   );
-  const replicas = gauge('canary_replicas', 'Replicas each Canary asks of its old and new Deployment', [
-    ...perCanary,
+  const replicas = canaryGauge(
+    'canary_replicas',
+    'Replicas each Canary asks of its old and new Deployment',
     'deployment',
-  ]);
-  const nextStep = gauge(
+  );
+  const nextStep = canaryGauge(
     'canary_next_step_timestamp_seconds',
     'When the next step of each running Canary is due, in Unix seconds (absent when none is due)',
-    perCanary,
   );
-  const trafficWeight = gauge(
+  const trafficWeight = canaryGauge(
     'canary_traffic_weight',
     'Percent of the app each Canary asks of its new version: on the route with trafficRouting, by replicas without',
-    perCanary,
   );
   const routePatches = counter(
     'canary_route_patch_total',
     'Writes of the weights on a route, by router (gatewayAPI, istio) and outcome (success, conflict, forbidden, not_found, error)',
     ['router', 'outcome'],
   );
-  const lastStep = gauge(
+  const lastStep = canaryGauge(
     'canary_last_step_timestamp_seconds',
     'When each Canary last took a step, in Unix seconds (absent before its first)',
-    perCanary,
   );
   // Per Canary, unlike canary_rollbacks_total: an alert can name the Canary, and
   // every replica that syncs it reports the same time, so max() across pods is exact.
-  const lastRollback = gauge(
+  const lastRollback = canaryGauge(
     'canary_rollback_timestamp_seconds',
     'When each Canary last rolled back (status.rollback.time), in Unix seconds, by reason; absent if it never has',
-    [...perCanary, 'reason'],
+    'reason',
   );
   const podReads = counter(
     'canary_pod_reads_total',
