@@ -73,8 +73,11 @@ export function errorDecision(
         StepAvailable: heldCondition(prior, 'StepAvailable'),
         RolledBack: rolledBackCondition(rolledBack),
         // A Canary complete but still completing holds what it had (Completing, and what was left).
+        // Only a Complete this hook writes for a complete Canary is held (True, or
+        // Completing): anything else would be recomputed on the next sync, so the
+        // same request fed back would not answer the same.
         Complete:
-          (wasComplete ? heldCondition(prior, 'Complete') : undefined) ??
+          (wasComplete ? heldCompleteCondition(prior) : undefined) ??
           completeCondition(wasComplete ? 'complete' : 'error'),
         Paused: heldCondition(prior, 'Paused'),
         // A route that cannot carry the Canary says so; any other error leaves what the route had.
@@ -108,4 +111,9 @@ export function errorDecision(
         ]
       : [],
   };
+}
+
+function heldCompleteCondition(prior: PriorStatus): ReturnType<typeof heldCondition> {
+  const held = heldCondition(prior, 'Complete');
+  return held && (held.status === 'True' || held.reason === 'Completing') ? held : undefined;
 }
